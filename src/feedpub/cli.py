@@ -1,0 +1,111 @@
+"""The command line: each command loads the config, calls one function, reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from feedpub import __version__
+from feedpub.errors import EXIT_OK, EXIT_POST_ERRORS, FeedpubError
+
+
+class Context:
+    """What every command gets: where the config is, how much to say."""
+
+    def __init__(self, config_path: Path | None, verbosity: int) -> None:
+        self.config_path = config_path
+        self.verbosity = verbosity
+
+    def config(self) -> Any:
+        from feedpub.config import load_config
+
+        return load_config(self.config_path)
+
+    def say(self, message: str, level: int = 0) -> None:
+        if self.verbosity >= level:
+            click.echo(message)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def report_problems(problems: Any) -> None:
+    for problem in problems:
+        click.echo(f"{problem.severity}: {problem}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="feedpub")
+@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
+              help="feedpub.toml to use (default: ./feedpub.toml, else built-in defaults).")
+@click.option("-q", "--quiet", "quiet", count=True, help="Say less (errors only).")
+@click.option("-v", "--verbose", "verbose", count=True, help="Say more.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, quiet: int, verbose: int) -> None:
+    """feedpub: Markdown posts to RSS, Atom and JSON feeds and email digests."""
+    ctx.obj = Context(config_path, verbose - quiet)
+
+
+@cli.command()
+@click.pass_obj
+def build(obj: Context) -> None:
+    """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
+    from feedpub.build import build as run_build
+    from feedpub.progress import bar
+
+    config = obj.config()
+    with bar(obj.verbosity >= 0, "Rendering posts") as progress:
+        report = run_build(config, now(), progress)
+    report_problems(report.problems)
+    obj.say(f"built {report.feeds} feeds from {report.published} published posts "
+            f"({report.scheduled} scheduled, {report.drafts} drafts): "
+            f"{len(report.written)} files written, {len(report.removed)} removed "
+            f"-> {config.paths.output}")
+    sys.exit(EXIT_POST_ERRORS if report.errors else EXIT_OK)
+
+
+@cli.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Validate config, posts and templates without writing anything."""
+    from feedpub.check import check as run_check
+
+    problems = run_check(obj.config(), now())
+    report_problems(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    obj.say(f"{len(errors)} errors, {len(problems) - len(errors)} warnings")
+    sys.exit(EXIT_POST_ERRORS if errors else EXIT_OK)
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing feedpub.toml.")
+@click.pass_obj
+def init(obj: Context, force: bool) -> None:
+    """Write a commented feedpub.toml and an example post here."""
+    from feedpub.scaffold import init as run_init
+
+    target = obj.config_path or Path("feedpub.toml")
+    for path in run_init(target, force, now()):
+        obj.say(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point: map user errors to messages and exit codes."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except FeedpubError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,185 @@
+"""Posts to RSS 2.0, Atom 1.0 and JSON Feed 1.1 bytes. No I/O, no clock.
+
+Each entry is serialised on its own (feedgen builds it) and a feed is its head
+plus the entries joined: an entry shared by the site feed and its tag feeds is
+serialised once, and a feed of every post is never one big tree in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from feedpub import __version__
+from feedpub.posts import Post
+from feedpub.render import Rendered
+from feedpub.urls import FEED_TYPES
+
+_ENCODED_OPEN = '<ns0:encoded xmlns:ns0="http://purl.org/rss/1.0/modules/content/">'
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the "updated" of a feed with no posts
+
+
+@dataclass(frozen=True)
+class Item:
+    """A published post, ready for any feed."""
+
+    post: Post
+    id: str
+    url: str
+    rendered: Rendered
+
+    @property
+    def updated(self) -> dt.datetime:
+        return max(self.post.updated or self.post.date, self.post.date)
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """What a feed says about itself."""
+
+    title: str
+    description: str
+    home_url: str  # the page the feed belongs to
+    self_url: str  # the feed's own URL
+    language: str
+    author_name: str
+    author_email: str
+    stylesheet: str | None  # URL path of the XSL that styles the XML feeds in browsers
+    full_content: bool
+
+
+def feed_updated(items: Sequence[Item]) -> dt.datetime:
+    """A feed's date comes from its posts, never from the clock."""
+    return max((i.updated for i in items), default=_EPOCH)
+
+
+def _entry(item: Item, info: FeedInfo) -> FeedEntry:
+    post, rendered = item.post, item.rendered
+    entry = FeedEntry()
+    entry.title(post.title)
+    entry.id(item.id)
+    entry.guid(item.id, permalink=item.id == item.url)
+    entry.link(href=item.url, rel="alternate", type="text/html")
+    entry.published(post.date)
+    entry.updated(item.updated)
+    name = post.author or info.author_name
+    if name:
+        entry.author({"name": name, **({"email": info.author_email} if info.author_email
+                                       and not post.author else {})})
+    for tag in post.tags:
+        entry.category(term=tag.name)
+    if rendered.summary_html:
+        entry.summary(rendered.summary_html, type="html")
+    if info.full_content:
+        entry.content(rendered.html, type="html")
+    return entry
+
+
+def rss_item(item: Item, info: FeedInfo) -> str:
+    """One `<item>`, serialised."""
+    entry = _entry(item, info)
+    if not item.rendered.summary_html and not info.full_content:
+        entry.description(item.post.title)
+    text = etree.tostring(entry.rss_entry(), encoding="unicode", pretty_print=True)
+    # Serialised alone, lxml names the content namespace ns0; the feed declares `content:`.
+    if _ENCODED_OPEN in text:
+        text = text.replace(_ENCODED_OPEN, "<content:encoded>", 1)
+        text = text.replace("</ns0:encoded>", "</content:encoded>", 1)
+    return text
+
+
+def atom_entry(item: Item, info: FeedInfo) -> str:
+    """One `<entry>`, serialised."""
+    return etree.tostring(_entry(item, info).atom_entry(), encoding="unicode", pretty_print=True)
+
+
+def json_item(item: Item, info: FeedInfo) -> str:
+    """One JSON Feed item, serialised on one line."""
+    post, rendered = item.post, item.rendered
+    data: dict[str, object] = {"id": item.id, "url": item.url, "title": post.title}
+    data["content_html" if info.full_content else "summary"] = (
+        rendered.html if info.full_content else rendered.summary_text
+    )
+    if info.full_content and rendered.summary_text:
+        data["summary"] = rendered.summary_text
+    if post.image:
+        from urllib.parse import urljoin
+
+        data["image"] = urljoin(item.url, post.image)
+    data["date_published"] = post.date.isoformat()
+    data["date_modified"] = item.updated.isoformat()
+    if post.author:
+        data["authors"] = [{"name": post.author}]
+    if post.tags:
+        data["tags"] = [t.name for t in post.tags]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _generator(info: FeedInfo, updated: dt.datetime, self_type: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.id(info.home_url)
+    fg.title(info.title)
+    fg.description(info.description or info.title)
+    fg.subtitle(info.description or info.title)
+    # RSS takes the last link as the channel <link>: self first, alternate last.
+    fg.link(href=info.self_url, rel="self", type=self_type)
+    fg.link(href=info.home_url, rel="alternate")
+    fg.language(info.language)
+    fg.author({"name": info.author_name or info.title,
+               **({"email": info.author_email} if info.author_email else {})})
+    fg.generator("feedpub", __version__, "https://pypi.org/project/feedpub/")
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    return fg
+
+
+def _assemble(head: bytes, closing: bytes, entries: Sequence[str], info: FeedInfo) -> bytes:
+    text = head.decode("utf-8")
+    if info.stylesheet:
+        declaration_end = text.index("?>") + 2
+        text = (text[:declaration_end] + f'\n<?xml-stylesheet href="{info.stylesheet}" '
+                'type="text/xsl"?>' + text[declaration_end:])
+    cut = text.rindex(closing.decode())
+    return (text[:cut] + "".join(entries) + text[cut:]).encode("utf-8")
+
+
+def rss_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[str]) -> bytes:
+    """An RSS 2.0 document: the channel from `info`, then the serialised items."""
+    head = _generator(info, feed_updated(items), FEED_TYPES["rss"]).rss_str(pretty=True)
+    return _assemble(head, b"</channel>", entries, info)
+
+
+def atom_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[str]) -> bytes:
+    """An Atom 1.0 document."""
+    head = _generator(info, feed_updated(items), FEED_TYPES["atom"]).atom_str(pretty=True)
+    return _assemble(head, b"</feed>", entries, info)
+
+
+def json_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[str]) -> bytes:
+    """A JSON Feed 1.1 document."""
+    head = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": info.title,
+        "home_page_url": info.home_url,
+        "feed_url": info.self_url,
+        "description": info.description,
+        "language": info.language,
+        "authors": [{"name": info.author_name or info.title}],
+    }
+    text = json.dumps(head, ensure_ascii=False, indent=2)[:-2]
+    body = ",\n    ".join(entries)
+    items_text = f',\n  "items": [\n    {body}\n  ]\n}}\n' if entries else ',\n  "items": []\n}\n'
+    return (text + items_text).encode("utf-8")
+
+
+SERIALISERS = {
+    "rss": (rss_item, rss_feed),
+    "atom": (atom_entry, atom_feed),
+    "json": (json_item, json_feed),
+}

@@ -1,0 +1,89 @@
+"""The only writer to output/: atomic, confined to the folder, only when bytes change."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+from feedpub.errors import FeedpubError
+
+
+class UnsafePathError(FeedpubError):
+    """A path that would land outside output/."""
+
+
+class OutputWriter:
+    """Writes files under `root`; remembers what it wrote for the next build."""
+
+    def __init__(self, root: Path, previous: Mapping[str, str]) -> None:
+        self.root = root.resolve()
+        self.previous = dict(previous)
+        self.manifest: dict[str, str] = {}
+        self.written: list[str] = []
+
+    def target(self, relpath: str) -> Path:
+        """`relpath` under root, refusing anything that escapes it."""
+        pure = PurePosixPath(relpath)
+        if pure.is_absolute() or not pure.parts or ".." in pure.parts or "\\" in relpath:
+            raise UnsafePathError(f"refusing to write {relpath!r}: not a plain relative path")
+        path = self.root.joinpath(*pure.parts)
+        if not path.parent.resolve().is_relative_to(self.root) or path.is_symlink():
+            raise UnsafePathError(f"refusing to write {relpath!r}: it leads outside {self.root}")
+        return path
+
+    def write(self, relpath: str, data: bytes) -> bool:
+        """Write `data` atomically unless the file already holds it; True if written."""
+        if relpath in self.manifest:
+            raise ValueError(f"{relpath} written twice in one build")
+        digest = hashlib.sha256(data).hexdigest()
+        self.manifest[relpath] = digest
+        path = self.root.joinpath(*PurePosixPath(relpath).parts)
+        if self._unchanged(path, relpath, digest, data):
+            return False
+        path = self.target(relpath)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.tmp")
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+        self.written.append(relpath)
+        return True
+
+    def _unchanged(self, path: Path, relpath: str, digest: str, data: bytes) -> bool:
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        if stat.st_size != len(data):
+            return False
+        if self.previous.get(relpath) == digest:
+            return True
+        return path.read_bytes() == data
+
+    def keep(self, relpath: str) -> None:
+        """Count a file written by an earlier build as still wanted."""
+        if relpath in self.previous:
+            self.manifest[relpath] = self.previous[relpath]
+
+    def remove_stale(self) -> list[str]:
+        """Delete files an earlier build wrote that this one did not; empty folders too."""
+        removed = []
+        for relpath in sorted(set(self.previous) - set(self.manifest)):
+            try:
+                path = self.target(relpath)
+                path.unlink()
+            except (FileNotFoundError, UnsafePathError):
+                continue
+            removed.append(relpath)
+            self._prune_empty(path.parent)
+        return removed
+
+    def _prune_empty(self, folder: Path) -> None:
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent

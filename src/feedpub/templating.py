@@ -1,0 +1,50 @@
+"""Jinja2 environments: the user's templates first, the package's as fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from feedpub.errors import TemplateError
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def environment(user_dir: Path, kind: str, autoescape: bool = True) -> jinja2.Environment:
+    """Templates of `kind` (site, email) from `user_dir/kind`, then the package's."""
+    loader = jinja2.FileSystemLoader([str(user_dir / kind), str(PACKAGE_TEMPLATES / kind)])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "xml", "xsl"]) if autoescape else False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date"] = lambda value, fmt="%Y-%m-%d": value.strftime(fmt)
+    return env
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render template `name`; errors name the template file and line."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name or name
+        raise TemplateError(f"{where}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{_location(exc, name)}: template error: {exc}") from None
+
+
+def _location(exc: BaseException, name: str) -> str:
+    """The template file and line a runtime error happened on, from the traceback."""
+    tb = exc.__traceback__
+    where = name
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".txt", ".xml", ".xsl", ".j2")):
+            where = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
