@@ -103,10 +103,10 @@ def json_item(item: Item, info: FeedInfo) -> str:
     """One JSON Feed item, serialised on one line."""
     post, rendered = item.post, item.rendered
     data: dict[str, object] = {"id": item.id, "url": item.url, "title": post.title}
-    data["content_html" if info.full_content else "summary"] = (
-        rendered.html if info.full_content else rendered.summary_text
-    )
-    if info.full_content and rendered.summary_text:
+    # JSON Feed 1.1 requires content_html or content_text on every item: in summary
+    # mode the content is the summary.
+    data["content_html"] = rendered.html if info.full_content else rendered.summary_html
+    if rendered.summary_text:
         data["summary"] = rendered.summary_text
     if post.image:
         from urllib.parse import urljoin
