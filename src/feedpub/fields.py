@@ -7,6 +7,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from feedpub.text import xml_safe
 
 UTC = dt.UTC
@@ -105,6 +107,31 @@ def raw_scalar(front_matter: str, key: str) -> str | None:
     if not match or not match.group(1) or match.group(1).startswith("#"):
         return None
     return match.group(1).split(" #")[0].strip("'\"")
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """YAML 1.1 without timestamps: a date such as 2024-13-45 stays text to report."""
+
+
+_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def load_yaml_dates_as_text(text: str) -> Any:
+    """Front matter parsed with every date left as the text the author typed."""
+    return yaml.load(text, Loader=_DatesAsText)  # noqa: S506 (a SafeLoader subclass)
+
+
+_KEY_LINE = re.compile(r"^([\w-]+\s*:|[ \t]|- |#)")
+
+
+def runs_into_body(front_matter: str) -> bool:
+    """True when the front matter has no closing '---' of its own and ran into the post:
+    after its first blank line comes a line that is no YAML (the '---' found was a rule)."""
+    lines = front_matter.strip("\n").split("\n")
+    if "" not in lines:
+        return False
+    rest = [line for line in lines[lines.index(""):] if line.strip()]
+    return bool(rest) and not _KEY_LINE.match(rest[0])
 
 
 def key_line(front_matter: str, key: str) -> int:

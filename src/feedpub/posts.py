@@ -115,11 +115,16 @@ def _load_yaml(name: str, front: str) -> dict[str, Any]:
     try:
         meta = _HANDLER.load(front)
     except yaml.YAMLError as exc:
+        if fields.runs_into_body(front):
+            raise _Problems([PostProblem(name, 1, "", "the front matter is never closed (add a "
+                                         "line '---' after the last field)")]) from None
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise _Problems([PostProblem(name, line, "", f"front matter is not valid YAML: "
                                      f"{problem} (check quotes and indentation)")]) from None
+    except ValueError:  # a date YAML cannot construct (2024-13-45): let fields.py say why
+        meta = fields.load_yaml_dates_as_text(front)
     if not isinstance(meta, dict):
         raise _Problems([PostProblem(name, 2, "", "front matter must be 'key: value' lines "
                                      "(title: ..., date: ...)")])
