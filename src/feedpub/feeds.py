@@ -11,10 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from feedgen.entry import FeedEntry
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from typing import Any
 
 from feedpub import __version__
 from feedpub.posts import Post
@@ -59,7 +56,9 @@ def feed_updated(items: Sequence[Item]) -> dt.datetime:
     return max((i.updated for i in items), default=_EPOCH)
 
 
-def _entry(item: Item, info: FeedInfo) -> FeedEntry:
+def _entry(item: Item, info: FeedInfo) -> Any:
+    from feedgen.entry import FeedEntry  # imported on first use: cached builds skip it
+
     post, rendered = item.post, item.rendered
     entry = FeedEntry()
     entry.title(post.title)
@@ -86,6 +85,8 @@ def rss_item(item: Item, info: FeedInfo) -> str:
     entry = _entry(item, info)
     if not item.rendered.summary_html and not info.full_content:
         entry.description(item.post.title)
+    from lxml import etree
+
     text = etree.tostring(entry.rss_entry(), encoding="unicode", pretty_print=True)
     # Serialised alone, lxml names the content namespace ns0; the feed declares `content:`.
     if _ENCODED_OPEN in text:
@@ -96,6 +97,8 @@ def rss_item(item: Item, info: FeedInfo) -> str:
 
 def atom_entry(item: Item, info: FeedInfo) -> str:
     """One `<entry>`, serialised."""
+    from lxml import etree
+
     return etree.tostring(_entry(item, info).atom_entry(), encoding="unicode", pretty_print=True)
 
 
@@ -121,7 +124,9 @@ def json_item(item: Item, info: FeedInfo) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def _generator(info: FeedInfo, updated: dt.datetime, self_type: str) -> FeedGenerator:
+def _generator(info: FeedInfo, updated: dt.datetime, self_type: str) -> Any:
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(info.home_url)
     fg.title(info.title)

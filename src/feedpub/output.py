@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 
 from feedpub.errors import FeedpubError
@@ -17,10 +17,10 @@ class UnsafePathError(FeedpubError):
 class OutputWriter:
     """Writes files under `root`; remembers what it wrote for the next build."""
 
-    def __init__(self, root: Path, previous: Mapping[str, str]) -> None:
+    def __init__(self, root: Path, previous: Mapping[str, tuple[str, str]]) -> None:
         self.root = root.resolve()
-        self.previous = dict(previous)
-        self.manifest: dict[str, str] = {}
+        self.previous = dict(previous)  # path -> (sha256, key) from the last build
+        self.manifest: dict[str, tuple[str, str]] = {}
         self.written: list[str] = []
 
     def target(self, relpath: str) -> Path:
@@ -33,12 +33,26 @@ class OutputWriter:
             raise UnsafePathError(f"refusing to write {relpath!r}: it leads outside {self.root}")
         return path
 
-    def write(self, relpath: str, data: bytes) -> bool:
+    def write_lazy(self, relpath: str, key: str, produce: Callable[[], bytes]) -> bool:
+        """Like write(), but skip producing the bytes when `key` (a hash of every input
+        of the file) is the one the last build wrote it with and the file is still there."""
+        known = self.previous.get(relpath)
+        if key and known and known[1] == key and self._exists(relpath):
+            if relpath in self.manifest:
+                raise ValueError(f"{relpath} written twice in one build")
+            self.manifest[relpath] = known
+            return False
+        return self.write(relpath, produce(), key)
+
+    def _exists(self, relpath: str) -> bool:
+        return self.root.joinpath(*PurePosixPath(relpath).parts).is_file()
+
+    def write(self, relpath: str, data: bytes, key: str = "") -> bool:
         """Write `data` atomically unless the file already holds it; True if written."""
         if relpath in self.manifest:
             raise ValueError(f"{relpath} written twice in one build")
         digest = hashlib.sha256(data).hexdigest()
-        self.manifest[relpath] = digest
+        self.manifest[relpath] = (digest, key)
         path = self.root.joinpath(*PurePosixPath(relpath).parts)
         if self._unchanged(path, relpath, digest, data):
             return False
@@ -58,7 +72,7 @@ class OutputWriter:
             return False
         if stat.st_size != len(data):
             return False
-        if self.previous.get(relpath) == digest:
+        if self.previous.get(relpath, ("", ""))[0] == digest:
             return True
         return path.read_bytes() == data
 

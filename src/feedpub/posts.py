@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ KNOWN_KEYS = frozenset(
      "digest"}
 )
 _HANDLER = YAMLHandler()
+_RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Post:
 class LoadResult:
     posts: tuple[Post, ...]
     problems: tuple[PostProblem, ...]
+    # name -> (size, mtime_ns, zone, Post or problems): what to pass as `previous` next time
+    cache: dict[str, tuple[int, int, str, Any]] = field(default_factory=dict, compare=False)
 
     @property
     def errors(self) -> tuple[PostProblem, ...]:
@@ -193,9 +197,8 @@ def _tags(names: Iterable[str]) -> list[Tag]:
     return list(seen.values())
 
 
-def load_post(path: Path, root: Path, zone: ZoneInfo) -> Post | list[PostProblem]:
+def load_post(path: Path, name: str, zone: ZoneInfo) -> Post | list[PostProblem]:
     """Read and parse one file: the Post, or its problems."""
-    name = _display_name(path, root)
     try:
         return parse_post(name, path.read_bytes(), zone)
     except _Problems as exc:
@@ -211,18 +214,33 @@ def _display_name(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo) -> LoadResult:
-    """Every post under `posts_dir`; broken ones become problems, the rest still load."""
+def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
+               previous: Mapping[str, tuple[int, int, str, Any]] | None = None) -> LoadResult:
+    """Every post under `posts_dir`; broken ones become problems, the rest still load.
+
+    A file whose size and mtime match `previous` is not read again.
+    """
     posts: list[Post] = []
     problems: list[PostProblem] = []
+    cache: dict[str, tuple[int, int, str, Any]] = {}
     for path in find_post_files(posts_dir):
-        result = load_post(path, root, zone)
+        name = _display_name(path, root)
+        stat = path.stat()
+        known = (previous or {}).get(name)
+        if known and known[:3] == (stat.st_size, stat.st_mtime_ns, zone.key):
+            result = known[3]
+        else:
+            result = load_post(path, name, zone)
+        # A file changed within the last seconds may change again within the same mtime
+        # tick: do not trust the cache for it next time (git's "racy clean" rule).
+        racy = stat.st_mtime_ns > time.time_ns() - _RACY_NS
+        cache[name] = (-1 if racy else stat.st_size, stat.st_mtime_ns, zone.key, result)
         if isinstance(result, Post):
             posts.append(result)
         else:
             problems.extend(result)
     unique, clashes = _drop_duplicates(posts)
-    return LoadResult(tuple(unique), tuple(problems + clashes))
+    return LoadResult(tuple(unique), tuple(problems + clashes), cache)
 
 
 def _drop_duplicates(posts: list[Post]) -> tuple[list[Post], list[PostProblem]]:

@@ -6,9 +6,8 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin
-
-import markdown
 
 from feedpub.text import xml_safe
 
@@ -35,7 +34,9 @@ class Rendered:
 
 
 @lru_cache(maxsize=1)
-def _markdown() -> markdown.Markdown:
+def _markdown() -> Any:
+    import markdown  # here, not at the top: a build with every post cached never needs it
+
     return markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +10,9 @@ import jinja2
 
 from feedpub.config import Config
 from feedpub.feeds import Item
+from feedpub.posts import Tag
 from feedpub.templating import render
-from feedpub.urls import FEED_TYPES, feed_path, post_path, site_path
+from feedpub.urls import FEED_TYPES, feed_path, site_path
 
 
 @dataclass(frozen=True)
@@ -21,40 +22,38 @@ class FeedLink:
     type: str
 
 
-def feed_links(config: Config, tag_slug: str | None = None, label: str = "") -> list[FeedLink]:
+def feed_links(config: Config, tag: Tag | None = None) -> list[FeedLink]:
     """Autodiscovery links for the site's (or a tag's) feeds."""
     names = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+    label = f" · {tag.name}" if tag else ""
     return [
         FeedLink(f"{config.site.title}{label} ({names[fmt]})",
-                 config.site.url + feed_path(fmt, tag_slug), FEED_TYPES[fmt])
+                 config.site.url + feed_path(fmt, tag.slug if tag else None), FEED_TYPES[fmt])
         for fmt in config.feeds.formats
     ]
 
 
-def _context(config: Config, **extra: Any) -> dict[str, Any]:
-    return {"site": config.site, "base": site_path(config.site.url), **extra}
+def _page(env: jinja2.Environment, name: str, config: Config, **context: Any) -> bytes:
+    html = render(env, name, site=config.site, base=site_path(config.site.url), **context)
+    return html.encode("utf-8")
 
 
-def pages(env: jinja2.Environment, config: Config, items: Sequence[Item],
-          tags: dict[str, tuple[Any, list[Item]]]) -> Iterator[tuple[str, bytes]]:
-    """(path, bytes) of the index, every post page and every tag page."""
-    site_feeds = feed_links(config)
-    yield "index.html", _page(env, "index.html", _context(config, items=items,
-                                                              feeds=site_feeds, tags=tags))
-    for item in items:
-        yield post_path(item.post.slug), _page(env, "post.html", _context(
-            config, item=item, feeds=site_feeds))
-    if config.feeds.tags:
-        for slug, (tag, tag_items) in tags.items():
-            links = feed_links(config, slug, f" · {tag.name}")
-            yield f"tags/{slug}/index.html", _page(env, "tag.html", _context(
-                config, tag=tag, items=tag_items, feeds=links))
+def index_page(env: jinja2.Environment, config: Config, items: Sequence[Item],
+               tags: dict[str, tuple[Tag, list[Item]]]) -> bytes:
+    """output/index.html: every published post, newest first, and the tags."""
+    return _page(env, "index.html", config, items=items, tags=tags, feeds=feed_links(config))
 
 
-def _page(env: jinja2.Environment, name: str, context: dict[str, Any]) -> bytes:
-    return render(env, name, **context).encode("utf-8")
+def post_page(env: jinja2.Environment, config: Config, item: Item) -> bytes:
+    """output/posts/<slug>/index.html."""
+    return _page(env, "post.html", config, item=item, feeds=feed_links(config))
+
+
+def tag_page(env: jinja2.Environment, config: Config, tag: Tag, items: Sequence[Item]) -> bytes:
+    """output/tags/<slug>/index.html, the home page of the tag's feeds."""
+    return _page(env, "tag.html", config, tag=tag, items=items, feeds=feed_links(config, tag))
 
 
 def stylesheet(env: jinja2.Environment, config: Config) -> bytes:
     """The XSL that makes the XML feeds readable, with a subscribe hint, in a browser."""
-    return _page(env, "feed.xsl", _context(config))
+    return _page(env, "feed.xsl", config)

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS posts (
 );
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,  -- relative to output/
-    sha256 TEXT NOT NULL
+    sha256 TEXT NOT NULL,
+    key TEXT NOT NULL DEFAULT ''  -- hash of the file's inputs: same key, same bytes
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -72,15 +73,16 @@ class Ledger:
                                "FROM posts ORDER BY first_published, id")
         return {r[0]: LedgerPost(*r[:5], dt.datetime.fromisoformat(r[5])) for r in rows}
 
-    def output_files(self) -> dict[str, str]:
-        """Relative path -> sha256 of every file the last build left in output/."""
-        return dict(self.db.execute("SELECT path, sha256 FROM files"))
+    def output_files(self) -> dict[str, tuple[str, str]]:
+        """Relative path -> (sha256, inputs key) of every file the last build left in output/."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, sha256, key FROM files")}
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def record_build(self, changes: Iterable[LedgerChange], files: Mapping[str, str] | None,
+    def record_build(self, changes: Iterable[LedgerChange],
+                     files: Mapping[str, tuple[str, str]] | None,
                      meta: Mapping[str, str]) -> None:
         """Post ids, the output manifest and build facts, in one transaction."""
         with self.transaction():
@@ -88,7 +90,8 @@ class Ledger:
                 _apply(self.db, change)
             if files is not None:
                 self.db.execute("DELETE FROM files")
-                self.db.executemany("INSERT INTO files VALUES (?, ?)", sorted(files.items()))
+                self.db.executemany("INSERT INTO files VALUES (?, ?, ?)",
+                                    sorted((p, *v) for p, v in files.items()))
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
 
     @contextmanager

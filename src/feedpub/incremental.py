@@ -1,0 +1,71 @@
+"""The no-change fast path: same inputs as the last build means nothing to do.
+
+The inputs are the config file, every post file and every template file, by
+path, size and mtime (plus feedpub's version). Only the standard library is
+imported here, so a no-change build does not pay for Markdown, feedgen or Jinja.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+
+from feedpub import __version__
+from feedpub.config import Config
+from feedpub.report import BuildReport
+from feedpub.state import Ledger, open_ledger
+
+RACY_NS = 2_000_000_000  # a file touched this close to a build may change unseen
+
+
+def _tree_stats(folder: Path, suffix: str | None) -> list[tuple[str, int, int]]:
+    stats = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if suffix is None or name.endswith(suffix):
+                st = os.stat(os.path.join(dirpath, name))
+                stats.append((os.path.join(dirpath, name), st.st_size, st.st_mtime_ns))
+    return stats
+
+
+def signature(config: Config) -> tuple[str, int]:
+    """(hash of every input's path, size and mtime; the newest mtime among them)."""
+    stats = _tree_stats(config.paths.posts, ".md") + _tree_stats(config.paths.templates, None)
+    if config.source is not None:
+        st = config.source.stat()
+        stats.append((str(config.source), st.st_size, st.st_mtime_ns))
+    newest = max((s[2] for s in stats), default=0)
+    text = repr((__version__, repr(config), stats))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), newest
+
+
+def unchanged(config: Config, now: dt.datetime, inputs: tuple[str, int]) -> BuildReport | None:
+    """The last build's report when nothing it depends on changed since; else None."""
+    ledger = open_ledger(config.paths.state, create=False)
+    if ledger is None:
+        return None
+    with ledger:
+        built_at = int(ledger.meta("built_at_ns") or 0)
+        if ledger.meta("inputs") != inputs[0] or inputs[1] >= built_at - RACY_NS:
+            return None
+        valid_until = ledger.meta("valid_until")  # when the next scheduled post goes live
+        if valid_until and now >= dt.datetime.fromisoformat(valid_until):
+            return None
+        if not _outputs_present(ledger, config.paths.output):
+            return None
+        report = ledger.meta("report")
+    return BuildReport.from_json(report) if report else None
+
+
+def _outputs_present(ledger: Ledger, output: Path) -> bool:
+    return all((output / path).is_file() for path in ledger.output_files())
+
+
+def facts(report: BuildReport, inputs: tuple[str, int], started_ns: int) -> dict[str, str]:
+    """What the fast path needs to know next time, for Ledger.record_build's meta."""
+    until = report.next_publish.isoformat() if report.next_publish else ""
+    return {"inputs": inputs[0], "valid_until": until, "report": report.to_json(),
+            "built_at_ns": str(started_ns)}

@@ -1,0 +1,173 @@
+"""A full build, top to bottom: load -> select -> identify -> render -> write.
+
+Every output file is planned as an Artifact with a key hashing all its inputs,
+so a file whose inputs did not change is neither rendered nor written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import jinja2
+
+from feedpub import __version__, feeds, selection, site
+from feedpub.cache import POSTS_PICKLE, BuildCache, digest, load_pickle, save_pickle
+from feedpub.config import Config
+from feedpub.feeds import FeedInfo, Item
+from feedpub.identity import assign_ids
+from feedpub.incremental import facts
+from feedpub.items import Progress, render_items
+from feedpub.output import OutputWriter
+from feedpub.posts import LoadResult, Tag, read_posts
+from feedpub.render import RENDER_VERSION
+from feedpub.report import BuildReport
+from feedpub.state import open_ledger
+from feedpub.templating import PACKAGE_TEMPLATES, environment
+from feedpub.urls import feed_path, post_path, site_path, tag_page_url
+
+TagItems = dict[str, tuple[Tag, list[Item]]]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str  # relative to output/
+    key: str  # hash of every input: the same key gives the same bytes
+    produce: Callable[[], bytes]
+
+
+def load(config: Config, use_cache: bool = False) -> LoadResult:
+    """Every post, or its problems; with `use_cache`, unchanged files are not parsed again."""
+    previous = load_pickle(config.paths.state / POSTS_PICKLE) if use_cache else None
+    return read_posts(config.paths.posts, config.root, config.site.zone, previous)
+
+
+def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: int,
+        progress: Progress | None = None) -> BuildReport:
+    """Build output/ as of `now`; only files whose inputs changed are rendered and written."""
+    loaded = load(config, use_cache=True)
+    live = selection.published(loaded.posts, now)
+    env = environment(config.paths.templates, "site")
+    with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:
+        known = ledger.posts()
+        identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
+        items = render_items(live, identity.ids, config.site.url, cache, progress)
+        writer = OutputWriter(config.paths.output, ledger.output_files())
+        for artifact in artifacts(items, config, env, cache):
+            writer.write_lazy(artifact.path, artifact.key, artifact.produce)
+        cache.prune()
+        removed = writer.remove_stale()
+        new_ids = {c.row.id for c in identity.changes if c.old_id is None} - set(known)
+        report = BuildReport(
+            published=len(live),
+            scheduled=sum(selection.status(p, now) is selection.Status.SCHEDULED
+                          for p in loaded.posts),
+            drafts=sum(p.draft for p in loaded.posts),
+            feeds=sum(1 for p in writer.manifest if p.endswith((".xml", ".json"))),
+            written=tuple(writer.written),
+            removed=tuple(removed),
+            problems=loaded.problems + identity.problems,
+            next_publish=selection.next_publish_time(loaded.posts, now),
+            new_posts=tuple(i.post.title for i in items if i.id in new_ids),
+        )
+        ledger.record_build(identity.changes, writer.manifest, facts(report, inputs, started_ns))
+    save_pickle(config.paths.state / POSTS_PICKLE, loaded.cache)
+    return report
+
+
+def feed_info(config: Config, fmt: str, tag: Tag | None = None) -> FeedInfo:
+    """What the site's (or a tag's) feed in `fmt` says about itself."""
+    conf = config.site
+    return FeedInfo(
+        title=f"{conf.title} · {tag.name}" if tag else conf.title,
+        description=conf.description,
+        home_url=tag_page_url(conf.url, tag.slug) if tag else conf.url,
+        self_url=conf.url + feed_path(fmt, tag.slug if tag else None),
+        language=conf.language,
+        author_name=conf.author.name,
+        author_email=conf.author.email,
+        stylesheet=site_path(conf.url) + "feed.xsl" if fmt != "json" else None,
+        full_content=config.feeds.content == "full",
+    )
+
+
+def artifacts(items: list[Item], config: Config, env: jinja2.Environment,
+              cache: BuildCache | None) -> Iterator[Artifact]:
+    """Every file a build writes: feeds, the feed stylesheet, then the HTML pages."""
+    settings = digest(__version__, RENDER_VERSION, config.site, config.feeds)
+    tags = _tag_items(items) if config.feeds.tags else {}
+    for fmt in config.feeds.formats:
+        entries = _Entries(fmt, feed_info(config, fmt), settings, cache)
+        yield _feed(feed_info(config, fmt), None, items, entries, config.feeds.limit)
+        for tag, members in tags.values():
+            info = feed_info(config, fmt, tag)
+            yield _feed(info, tag.slug, members, entries, config.feeds.limit)
+    look = digest(settings, _templates_signature(config))
+    yield Artifact("feed.xsl", digest("xsl", look), partial(site.stylesheet, env, config))
+    yield from _pages(items, tags, config, env, look)
+
+
+def _tag_items(items: list[Item]) -> TagItems:
+    by_slug = {i.post.slug: i for i in items}
+    return {slug: (tag, [by_slug[p.slug] for p in posts])
+            for slug, (tag, posts) in selection.tags_of([i.post for i in items]).items()}
+
+
+class _Entries:
+    """Serialised entries of one format, each made once per build and cached across builds."""
+
+    def __init__(self, fmt: str, info: FeedInfo, settings: str, cache: BuildCache | None):
+        self.serialise = feeds.SERIALISERS[fmt][0]
+        self.info, self.fmt, self.settings, self.cache = info, fmt, settings, cache
+        self.made: dict[str, str] = {}
+
+    def key(self, item: Item) -> str:
+        return digest(self.fmt, self.settings, item.id, item.post.fingerprint)
+
+    def text(self, item: Item) -> str:
+        key = self.key(item)
+        if key not in self.made:
+            cached = self.cache.entry(key) if self.cache else None
+            self.made[key] = cached if cached is not None else self.serialise(item, self.info)
+            if cached is None and self.cache:
+                self.cache.store_entry(key, self.made[key])
+        return self.made[key]
+
+
+def _feed(info: FeedInfo, tag_slug: str | None, items: Sequence[Item], entries: _Entries,
+          limit: int) -> Artifact:
+    chosen = selection.limited(items, limit)
+    key = digest(entries.fmt, info, [entries.key(i) for i in chosen])
+
+    def produce() -> bytes:
+        serialise_feed = feeds.SERIALISERS[entries.fmt][1]
+        return serialise_feed(info, chosen, [entries.text(i) for i in chosen])
+
+    return Artifact(feed_path(entries.fmt, tag_slug), key, produce)
+
+
+def _pages(items: list[Item], tags: TagItems, config: Config, env: jinja2.Environment,
+           look: str) -> Iterator[Artifact]:
+    listing = [(i.id, i.post.fingerprint) for i in items]
+    yield Artifact("index.html", digest("index", look, listing, list(tags)),
+                   lambda: site.index_page(env, config, items, tags))
+    for item in items:
+        yield Artifact(post_path(item.post.slug), digest("post", look, item.id,
+                                                         item.post.fingerprint),
+                       partial(site.post_page, env, config, item))
+    if config.feeds.tags:
+        for slug, (tag, members) in tags.items():
+            members_key = [(i.id, i.post.fingerprint) for i in members]
+            yield Artifact(f"tags/{slug}/index.html", digest("tag", look, tag, members_key),
+                           partial(site.tag_page, env, config, tag, members))
+
+
+def _templates_signature(config: Config) -> str:
+    """The content of every site template, the user's and the package's."""
+    files = []
+    for folder in (config.paths.templates / "site", PACKAGE_TEMPLATES / "site"):
+        if folder.is_dir():
+            files += [(str(p), p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file()]
+    return digest(files)

@@ -1,0 +1,44 @@
+"""What a build did, for the CLI, the daemon and the no-change fast path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+
+from feedpub.errors import PostProblem
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    published: int
+    scheduled: int
+    drafts: int
+    feeds: int
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    problems: tuple[PostProblem, ...]
+    next_publish: dt.datetime | None
+    new_posts: tuple[str, ...] = field(default=())  # titles published for the first time
+    unchanged: bool = False  # True when the inputs were the last build's: nothing was done
+
+    @property
+    def errors(self) -> tuple[PostProblem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["next_publish"] = self.next_publish.isoformat() if self.next_publish else None
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> BuildReport:
+        data = json.loads(text)
+        return cls(
+            published=data["published"], scheduled=data["scheduled"], drafts=data["drafts"],
+            feeds=data["feeds"], written=(), removed=(),
+            problems=tuple(PostProblem(**p) for p in data["problems"]),
+            next_publish=(dt.datetime.fromisoformat(data["next_publish"])
+                          if data["next_publish"] else None),
+            new_posts=(), unchanged=True,
+        )
