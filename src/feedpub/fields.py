@@ -134,31 +134,6 @@ def runs_into_body(front_matter: str) -> bool:
     return bool(rest) and not _KEY_LINE.match(rest[0])
 
 
-class _DatesAsText(yaml.SafeLoader):
-    """YAML 1.1 without timestamps: a date such as 2024-13-45 stays text to report."""
-
-
-_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
-
-
-def load_yaml_dates_as_text(text: str) -> Any:
-    """Front matter parsed with every date left as the text the author typed."""
-    return yaml.load(text, Loader=_DatesAsText)  # noqa: S506 (a SafeLoader subclass)
-
-
-_KEY_LINE = re.compile(r"^([\w-]+\s*:|[ \t]|- |#)")
-
-
-def runs_into_body(front_matter: str) -> bool:
-    """True when the front matter has no closing '---' of its own and ran into the post:
-    after its first blank line comes a line that is no YAML (the '---' found was a rule)."""
-    lines = front_matter.strip("\n").split("\n")
-    if "" not in lines:
-        return False
-    rest = [line for line in lines[lines.index(""):] if line.strip()]
-    return bool(rest) and not _KEY_LINE.match(rest[0])
-
-
 def key_line(front_matter: str, key: str) -> int:
     """0-based line of `key:` within the front matter, or -1."""
     match = re.search(rf"^{re.escape(key)}\s*:", front_matter, re.MULTILINE)
