@@ -70,6 +70,29 @@ def build(obj: Context) -> None:
 
 
 @cli.command()
+@click.option("--since", metavar="DATE", help="Posts dated since DATE (site time zone).")
+@click.option("--days", type=click.IntRange(1), help="Posts dated within the last N days.")
+@click.option("--latest", type=click.IntRange(1), help="The N newest posts.")
+@click.option("--tag", metavar="TAG", help="Only posts with this tag.")
+@click.option("--preview", is_flag=True, help="Render into output/digests/preview/; record nothing.")
+@click.option("--explain", is_flag=True, help="Say for every post why it is in or out.")
+@click.pass_obj
+def digest(obj: Context, since: str | None, days: int | None, latest: int | None,
+           tag: str | None, preview: bool, explain: bool) -> None:
+    """Render the next email digest (or the chosen window) into output/digests/."""
+    from feedpub.digest_build import make_digest, request_from_options
+
+    config = obj.config()
+    request = request_from_options(config, since, days, latest, tag, preview)
+    result = make_digest(config, now(), request)
+    report_problems(result.problems)
+    for line in result.explanation if explain else ():
+        click.echo(line)
+    obj.say(result.message)
+    sys.exit(EXIT_POST_ERRORS if any(p.severity == "error" for p in result.problems) else EXIT_OK)
+
+
+@cli.command()
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate config, posts and templates without writing anything."""
@@ -92,6 +115,46 @@ def init(obj: Context, force: bool) -> None:
     target = obj.config_path or Path("feedpub.toml")
     for path in run_init(target, force, now()):
         obj.say(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: [server] host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: [server] port, 8000).")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """Serve output/ over HTTP (ETag, 304, gzip) until interrupted."""
+    from feedpub.lock import setup_logging
+    from feedpub.serve import serve_forever
+
+    config = obj.config()
+    setup_logging(obj.verbosity)
+    port = config.server.port if port is None else port
+    serve_forever(config.paths.output, host or config.server.host, port, obj.verbosity > 1)
+
+
+@cli.command()
+@click.option("--no-serve", is_flag=True, help="Keep output/ current without serving it.")
+@click.option("--host", help="Address to listen on (default: [server] host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: [server] port, 8000).")
+@click.pass_obj
+def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> None:
+    """Build, then keep feeds and digests current (file events, publish times, schedule)."""
+    from feedpub.daemon import run as run_daemon
+    from feedpub.lock import setup_logging
+
+    config = obj.config()
+    setup_logging(obj.verbosity)
+    port = config.server.port if port is None else port
+    run_daemon(config, host or config.server.host, port, not no_serve, obj.verbosity)
+
+
+@cli.command()
+@click.pass_obj
+def status(obj: Context) -> None:
+    """What is published, what is scheduled and when, the next and the last digest."""
+    from feedpub.status import status as site_status
+
+    click.echo(site_status(obj.config(), now()), nl=False)
 
 
 def main() -> None:

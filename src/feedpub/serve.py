@@ -1,0 +1,240 @@
+"""HTTP serving of output/: conditional GET, HEAD, gzip, right types, nothing outside it."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import socket
+import stat
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from feedpub.errors import FeedpubError
+
+log = logging.getLogger("feedpub.serve")
+
+UTF8 = "; charset=utf-8"
+BY_NAME = {
+    "feed.xml": "application/rss+xml" + UTF8,
+    "atom.xml": "application/atom+xml" + UTF8,
+    "feed.json": "application/feed+json" + UTF8,
+}
+# The stylesheet a feed's <?xml-stylesheet?> names must have an XML type for browsers
+# to apply it; application/xml is the one every engine accepts.
+BY_SUFFIX = {
+    ".html": "text/html" + UTF8,
+    ".xsl": "application/xml" + UTF8,
+    ".xml": "application/xml" + UTF8,
+    ".json": "application/json" + UTF8,
+    ".txt": "text/plain" + UTF8,
+    ".css": "text/css" + UTF8,
+    ".js": "text/javascript" + UTF8,
+    ".svg": "image/svg+xml" + UTF8,
+    ".eml": "message/rfc822",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+}
+COMPRESSIBLE = ("text/", "application/", "image/svg", "message/")
+GZIP_MIN = 512
+CACHE_SIZE = 512
+
+
+class BadPath(Exception):
+    """A request path that can never name a file under output/."""
+
+
+def content_type(name: str) -> str:
+    """The Content-Type served for a file called `name`."""
+    if name in BY_NAME:
+        return BY_NAME[name]
+    return BY_SUFFIX.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+
+
+def safe_parts(path: str) -> list[str]:
+    """The segments of a decoded URL path, refusing traversal, dotfiles and odd bytes."""
+    if "\x00" in path or "\\" in path or not path.startswith("/"):
+        raise BadPath(path)
+    parts = [p for p in path.split("/") if p]
+    if any(p.startswith(".") for p in parts):  # '..', '.', and hidden temp files
+        raise BadPath(path)
+    return parts
+
+
+def accepts_gzip(headers: Headers) -> bool:
+    """True when Accept-Encoding allows gzip (q > 0)."""
+    for item in headers.get("accept-encoding", "").split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+class _LRU(OrderedDict[tuple[int, ...], str]):
+    """A small least-recently-used map."""
+
+    def put(self, key: tuple[int, ...], value: str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > CACHE_SIZE:
+            self.popitem(last=False)
+
+
+class OutputApp:
+    """ASGI app serving the files under `root`; ETags hash the bytes, so they survive rebuilds."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.etags = _LRU()
+        self.gzipped: OrderedDict[str, bytes] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan and websockets: nothing to do
+            return
+        response = self.respond(scope)
+        await response(scope, receive, send)
+
+    def respond(self, scope: Scope) -> Response:
+        """The response to one request."""
+        if scope["method"] not in ("GET", "HEAD"):
+            return PlainTextResponse("method not allowed\n", 405, {"Allow": "GET, HEAD"})
+        try:
+            parts = safe_parts(scope["path"])
+        except BadPath:
+            return PlainTextResponse("bad request\n", 400)
+        target = self.root.joinpath(*parts)
+        if scope["path"].endswith("/") or not parts:
+            target = target / "index.html"
+        elif (target / "index.html").is_file():
+            query = scope.get("query_string", b"").decode("latin-1")
+            return RedirectResponse(scope["path"] + "/" + (f"?{query}" if query else ""), 301)
+        return self.file(target, Headers(scope=scope))
+
+    def file(self, target: Path, headers: Headers) -> Response:
+        """The file at `target` (200 or 304), or 404 when it is missing or outside root."""
+        try:
+            if not os.path.realpath(target).startswith(str(self.root) + os.sep):
+                raise FileNotFoundError(target)
+            with open(target, "rb") as handle:  # one fd: bytes and stat always match
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise FileNotFoundError(target)
+                etag = self.etags.get(_key(info))
+                data = None if etag and _not_modified(headers, etag, info.st_mtime) else (
+                    handle.read())
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+            return PlainTextResponse("not found\n", 404)
+        if etag is None and data is not None:
+            etag = _etag(data)
+            self.etags.put(_key(info), etag)
+            data = None if _not_modified(headers, etag, info.st_mtime) else data
+        assert etag is not None
+        return self.build(target.name, etag, info.st_mtime, headers, data)
+
+    def build(self, name: str, etag: str, mtime: float, headers: Headers,
+              data: bytes | None) -> Response:
+        """A 200 with `data` (gzipped when asked), or a 304 when `data` is None."""
+        kind = content_type(name)
+        compress = kind.startswith(COMPRESSIBLE) and accepts_gzip(headers)
+        out = {"Last-Modified": formatdate(mtime, usegmt=True), "Cache-Control": "no-cache",
+               "X-Content-Type-Options": "nosniff", "Vary": "Accept-Encoding"}
+        if data is None:
+            out["ETag"] = f"W/{etag}" if compress else etag
+            return Response(status_code=304, headers=out)
+        if compress and len(data) >= GZIP_MIN:
+            data = self.compressed(etag, data)
+            out["Content-Encoding"] = "gzip"
+            etag = f"W/{etag}"  # another representation of the same bytes
+        out["ETag"] = etag
+        return Response(data, headers=out, media_type=kind)
+
+    def compressed(self, etag: str, data: bytes) -> bytes:
+        """`data` gzipped, remembered by its ETag."""
+        if etag not in self.gzipped:
+            self.gzipped[etag] = gzip.compress(data, compresslevel=6, mtime=0)
+            while len(self.gzipped) > CACHE_SIZE // 4:
+                self.gzipped.popitem(last=False)
+        return self.gzipped[etag]
+
+
+def _key(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _etag(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+
+
+def _not_modified(headers: Headers, etag: str, mtime: float) -> bool:
+    """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    since = headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return int(mtime) <= parsedate_to_datetime(since).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or a FeedpubError saying why not."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise FeedpubError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                           "(is another server running? pick another with --port)") from None
+
+
+def start_server(output: Path, host: str, port: int, verbose: bool = False) -> Callable[[], None]:
+    """Serve `output` on host:port from a background thread; returns the function that stops it."""
+    import uvicorn
+
+    sock = listen(host, port)
+    config = uvicorn.Config(OutputApp(output), log_config=None, access_log=verbose,
+                            lifespan="off", timeout_graceful_shutdown=2,
+                            log_level="info" if verbose else "warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name="feedpub-http", daemon=True)
+    thread.start()
+    log.info("serving %s on http://%s:%d/", output, _display(host), sock.getsockname()[1])
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+    return stop
+
+
+def _display(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def serve_forever(output: Path, host: str, port: int, verbose: bool = False) -> None:
+    """`feedpub serve`: serve until SIGINT/SIGTERM, then return."""
+    from feedpub.lock import stop_on_signals, wait_for_signal
+
+    signalled = stop_on_signals()
+    stop = start_server(output, host, port, verbose)
+    try:
+        wait_for_signal(signalled)
+    finally:
+        stop()

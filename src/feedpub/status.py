@@ -1,0 +1,99 @@
+"""`feedpub status`: published and scheduled posts, the next and the last digest. Read-only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from feedpub import catchup, selection
+from feedpub.build import load
+from feedpub.config import Config
+from feedpub.digest import Candidate, DigestRequest, History, plan_digest, schedule_period
+from feedpub.identity import assign_ids
+from feedpub.lock import holder
+from feedpub.posts import Post
+from feedpub.state import Ledger, open_ledger
+
+SHOWN = 10  # posts listed per section
+
+
+def status(config: Config, now: dt.datetime) -> str:
+    """The report `feedpub status` prints, as text ending in a newline."""
+    local = now.astimezone(config.site.zone)
+    posts = load(config).posts
+    lines = [f"{config.site.title} ({config.site.url}), time zone {config.site.timezone}"]
+    lines += _daemon(config)
+    lines += _published(selection.published(posts, local), config)
+    lines += _scheduled(posts, local, config)
+    ledger = open_ledger(config.paths.state, create=False)
+    if ledger is None:
+        return "\n".join([*lines, "No state yet: run 'feedpub build' first.", ""])
+    with ledger:
+        history, candidates = _digest_state(ledger, posts, config, local)
+    lines += _next_digest(config, local, history, candidates)
+    lines += _last_digest(history, config)
+    return "\n".join([*lines, ""])
+
+
+def _daemon(config: Config) -> list[str]:
+    pid = holder(config.paths.state)
+    return [f"Daemon: running (pid {pid})" if pid else "Daemon: not running"]
+
+
+def _when(moment: dt.datetime, config: Config) -> str:
+    return f"{moment.astimezone(config.site.zone):%Y-%m-%d %H:%M}"
+
+
+def _published(live: Sequence[Post], config: Config) -> list[str]:
+    lines = [f"Published: {len(live)} posts" + (", newest first:" if live else "")]
+    lines += [f"  {_when(p.date, config)}  {p.title}" for p in live[:SHOWN]]
+    if len(live) > SHOWN:
+        lines.append(f"  ... and {len(live) - SHOWN} more")
+    return lines
+
+
+def _scheduled(posts: Sequence[Post], now: dt.datetime, config: Config) -> list[str]:
+    waiting = sorted((p for p in posts if selection.status(p, now) is selection.Status.SCHEDULED),
+                     key=lambda p: p.date)
+    lines = [f"Scheduled: {len(waiting)} posts" + (", next first:" if waiting else "")]
+    lines += [f"  {_when(p.date, config)}  {p.title}" for p in waiting[:SHOWN]]
+    drafts = sum(p.draft for p in posts)
+    return lines + ([f"Drafts: {drafts}"] if drafts else [])
+
+
+def _digest_state(ledger: Ledger, posts: Sequence[Post], config: Config,
+                  now: dt.datetime) -> tuple[History, list[Candidate]]:
+    """The digest history and every post as the digest planner sees it."""
+    from feedpub import digest_ledger
+
+    digest_ledger.ensure_schema(ledger)
+    live = selection.published(posts, now)
+    known = ledger.posts()
+    ids = assign_ids(live, {p.slug for p in posts}, known, config.site.url, now).ids
+    rows = [known.get(ids.get(p.slug, "")) for p in posts]
+    return digest_ledger.history(ledger), [
+        Candidate(p, r.id if r else None, r.first_published if r else None)
+        for p, r in zip(posts, rows, strict=True)]
+
+
+def _next_digest(config: Config, now: dt.datetime, history: History,
+                 candidates: Sequence[Candidate]) -> list[str]:
+    slot = catchup.next_slot(catchup.trigger(config), now)
+    when = _when(slot, config) if slot else "never"
+    period = schedule_period(config.digest.schedule, config.site.zone, now)
+    plan = plan_digest(candidates, history, DigestRequest(), now, period,
+                       config.digest.max_posts)
+    head = f"Next digest: {when} ({config.digest.schedule!r})"
+    if not plan.chosen:
+        empty = "skipped" if config.digest.skip_empty else "sent empty"
+        return [f"{head}; as of now it would have no posts ({empty})"]
+    return [f"{head}; as of now it would contain {len(plan.chosen)} posts:",
+            *(f"  {c.post.title}" for c in plan.chosen)]
+
+
+def _last_digest(history: History, config: Config) -> list[str]:
+    if not history.digests:
+        return ["Last digest: none yet"]
+    last = history.digests[-1]
+    return [f"Last digest: {last.id} at {_when(last.created, config)}, "
+            f"{len(last.post_ids)} posts: {last.subject}"]
