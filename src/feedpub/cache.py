@@ -21,10 +21,11 @@ from feedpub.render import Rendered
 
 CACHE_DB = "cache.sqlite"
 POSTS_PICKLE = "posts.pickle"
+CACHE_VERSION = 2  # bump when the tables below change: an old cache is dropped, not migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, summary_html TEXT,
                                      summary_text TEXT);
-CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, text TEXT);
+CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, data BLOB);
 """
 
 
@@ -42,16 +43,13 @@ class BuildCache:
 
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(state_dir / CACHE_DB, timeout=30)
         try:
-            self.db.executescript(_SCHEMA)
+            self.db = _connect(state_dir / CACHE_DB)
         except sqlite3.DatabaseError:  # a damaged cache is thrown away, never trusted
-            self.db.close()
             (state_dir / CACHE_DB).unlink(missing_ok=True)
-            self.db = sqlite3.connect(state_dir / CACHE_DB, timeout=30)
-            self.db.executescript(_SCHEMA)
+            self.db = _connect(state_dir / CACHE_DB)
         self.used: dict[str, set[str]] = {"rendered": set(), "entries": set()}
-        self.pending: dict[str, str] = {}
+        self.pending: dict[str, bytes] = {}
 
     def __enter__(self) -> BuildCache:
         return self
@@ -61,13 +59,15 @@ class BuildCache:
 
     def rendered(self, keys: Iterable[str]) -> dict[str, Rendered]:
         """Cached renders for `keys` (the ones found)."""
+        wanted = list(dict.fromkeys(keys))
+        self.used["rendered"].update(wanted)
         found = {}
-        for key in keys:
-            self.used["rendered"].add(key)
-            row = self.db.execute("SELECT html, summary_html, summary_text FROM rendered "
-                                  "WHERE key = ?", (key,)).fetchone()
-            if row is not None:
-                found[key] = Rendered(*row)
+        for start in range(0, len(wanted), 500):  # SQLite caps the number of parameters
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute("SELECT key, html, summary_html, summary_text FROM rendered "
+                                   f"WHERE key IN ({marks})", chunk)
+            found.update({row[0]: Rendered(*row[1:]) for row in rows})
         return found
 
     def store_rendered(self, renders: dict[str, Rendered]) -> None:
@@ -76,14 +76,14 @@ class BuildCache:
                                 [(k, r.html, r.summary_html, r.summary_text)
                                  for k, r in renders.items()])
 
-    def entry(self, key: str) -> str | None:
+    def entry(self, key: str) -> bytes | None:
         self.used["entries"].add(key)
-        row = self.db.execute("SELECT text FROM entries WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        row = self.db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
 
-    def store_entry(self, key: str, text: str) -> None:
+    def store_entry(self, key: str, data: bytes) -> None:
         """Remember an entry; stored in one transaction by prune()."""
-        self.pending[key] = text
+        self.pending[key] = data
 
     def prune(self) -> None:
         """Store pending entries; forget what this build did not use."""
@@ -97,6 +97,15 @@ class BuildCache:
                 self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)",
                                     ((k,) for k in keys))
                 self.db.execute(f"DELETE FROM {table} WHERE key NOT IN (SELECT key FROM keep)")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30)
+    if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
+        db.executescript("DROP TABLE IF EXISTS rendered; DROP TABLE IF EXISTS entries;")
+        db.execute(f"PRAGMA user_version = {CACHE_VERSION}")
+    db.executescript(_SCHEMA)
+    return db
 
 
 def load_pickle(path: Path) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def _entry(item: Item, info: FeedInfo) -> Any:
     return entry
 
 
-def rss_item(item: Item, info: FeedInfo) -> str:
+def rss_item(item: Item, info: FeedInfo) -> bytes:
     """One `<item>`, serialised."""
     entry = _entry(item, info)
     if not item.rendered.summary_html and not info.full_content:
@@ -92,17 +92,18 @@ def rss_item(item: Item, info: FeedInfo) -> str:
     if _ENCODED_OPEN in text:
         text = text.replace(_ENCODED_OPEN, "<content:encoded>", 1)
         text = text.replace("</ns0:encoded>", "</content:encoded>", 1)
-    return text
+    return text.encode("utf-8")
 
 
-def atom_entry(item: Item, info: FeedInfo) -> str:
+def atom_entry(item: Item, info: FeedInfo) -> bytes:
     """One `<entry>`, serialised."""
     from lxml import etree
 
-    return etree.tostring(_entry(item, info).atom_entry(), encoding="unicode", pretty_print=True)
+    return bytes(etree.tostring(_entry(item, info).atom_entry(), encoding="utf-8",
+                                pretty_print=True))
 
 
-def json_item(item: Item, info: FeedInfo) -> str:
+def json_item(item: Item, info: FeedInfo) -> bytes:
     """One JSON Feed item, serialised on one line."""
     post, rendered = item.post, item.rendered
     data: dict[str, object] = {"id": item.id, "url": item.url, "title": post.title}
@@ -121,7 +122,7 @@ def json_item(item: Item, info: FeedInfo) -> str:
         data["authors"] = [{"name": post.author}]
     if post.tags:
         data["tags"] = [t.name for t in post.tags]
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 def _generator(info: FeedInfo, updated: dt.datetime, self_type: str) -> Any:
@@ -144,29 +145,28 @@ def _generator(info: FeedInfo, updated: dt.datetime, self_type: str) -> Any:
     return fg
 
 
-def _assemble(head: bytes, closing: bytes, entries: Sequence[str], info: FeedInfo) -> bytes:
-    text = head.decode("utf-8")
+def _assemble(head: bytes, closing: bytes, entries: Sequence[bytes], info: FeedInfo) -> bytes:
     if info.stylesheet:
-        declaration_end = text.index("?>") + 2
-        text = (text[:declaration_end] + f'\n<?xml-stylesheet href="{info.stylesheet}" '
-                'type="text/xsl"?>' + text[declaration_end:])
-    cut = text.rindex(closing.decode())
-    return (text[:cut] + "".join(entries) + text[cut:]).encode("utf-8")
+        end = head.index(b"?>") + 2
+        pi = f'\n<?xml-stylesheet href="{info.stylesheet}" type="text/xsl"?>'.encode()
+        head = head[:end] + pi + head[end:]
+    cut = head.rindex(closing)
+    return b"".join([head[:cut], *entries, head[cut:]])
 
 
-def rss_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[str]) -> bytes:
+def rss_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[bytes]) -> bytes:
     """An RSS 2.0 document: the channel from `info`, then the serialised items."""
     head = _generator(info, feed_updated(items), FEED_TYPES["rss"]).rss_str(pretty=True)
     return _assemble(head, b"</channel>", entries, info)
 
 
-def atom_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[str]) -> bytes:
+def atom_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[bytes]) -> bytes:
     """An Atom 1.0 document."""
     head = _generator(info, feed_updated(items), FEED_TYPES["atom"]).atom_str(pretty=True)
     return _assemble(head, b"</feed>", entries, info)
 
 
-def json_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[str]) -> bytes:
+def json_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[bytes]) -> bytes:
     """A JSON Feed 1.1 document."""
     head = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -177,10 +177,10 @@ def json_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[str]) -> 
         "language": info.language,
         "authors": [{"name": info.author_name or info.title}],
     }
-    text = json.dumps(head, ensure_ascii=False, indent=2)[:-2]
-    body = ",\n    ".join(entries)
-    items_text = f',\n  "items": [\n    {body}\n  ]\n}}\n' if entries else ',\n  "items": []\n}\n'
-    return (text + items_text).encode("utf-8")
+    text = json.dumps(head, ensure_ascii=False, indent=2)[:-2].encode("utf-8")
+    if not entries:
+        return text + b',\n  "items": []\n}\n'
+    return b"".join([text, b',\n  "items": [\n    ', b",\n    ".join(entries), b"\n  ]\n}\n"])
 
 
 SERIALISERS = {

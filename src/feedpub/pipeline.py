@@ -121,12 +121,15 @@ class _Entries:
     def __init__(self, fmt: str, info: FeedInfo, settings: str, cache: BuildCache | None):
         self.serialise = feeds.SERIALISERS[fmt][0]
         self.info, self.fmt, self.settings, self.cache = info, fmt, settings, cache
-        self.made: dict[str, str] = {}
+        self.made: dict[str, bytes] = {}
+        self.keys: dict[str, str] = {}
 
     def key(self, item: Item) -> str:
-        return digest(self.fmt, self.settings, item.id, item.post.fingerprint)
+        if item.id not in self.keys:
+            self.keys[item.id] = digest(self.fmt, self.settings, item.id, item.post.fingerprint)
+        return self.keys[item.id]
 
-    def text(self, item: Item) -> str:
+    def data(self, item: Item) -> bytes:
         key = self.key(item)
         if key not in self.made:
             cached = self.cache.entry(key) if self.cache else None
@@ -143,7 +146,7 @@ def _feed(info: FeedInfo, tag_slug: str | None, items: Sequence[Item], entries: 
 
     def produce() -> bytes:
         serialise_feed = feeds.SERIALISERS[entries.fmt][1]
-        return serialise_feed(info, chosen, [entries.text(i) for i in chosen])
+        return serialise_feed(info, chosen, [entries.data(i) for i in chosen])
 
     return Artifact(feed_path(entries.fmt, tag_slug), key, produce)
 

@@ -35,9 +35,14 @@ class Rendered:
 
 @lru_cache(maxsize=1)
 def _markdown() -> Any:
-    import markdown  # here, not at the top: a build with every post cached never needs it
+    # Imported here, not at the top: a build with every post cached never needs Markdown.
+    # Extension instances, not names: names make Markdown scan every installed package.
+    import markdown
+    from markdown.extensions.extra import ExtraExtension
+    from markdown.extensions.sane_lists import SaneListExtension
 
-    return markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+    return markdown.Markdown(extensions=[ExtraExtension(), SaneListExtension()],
+                             output_format="html")
 
 
 def markdown_to_html(source: str) -> str:
