@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from pathlib import Path
 
 import jinja2
 
@@ -11,7 +13,7 @@ from feedpub.build import load
 from feedpub.config import Config
 from feedpub.errors import PostProblem, relative_name
 from feedpub.identity import assign_ids
-from feedpub.state import open_ledger
+from feedpub.state import DB_NAME, Ledger, LedgerPost
 from feedpub.templating import environment
 
 
@@ -19,15 +21,25 @@ def check(config: Config, now: dt.datetime) -> list[PostProblem]:
     """Problems with posts (errors and warnings) and templates that do not compile."""
     loaded = load(config)
     problems = list(loaded.problems)
-    ledger = open_ledger(config.paths.state, create=False)
-    if ledger is not None:
-        with ledger:
-            live = selection.published(loaded.posts, now)
-            identity = assign_ids(live, {p.slug for p in loaded.posts}, ledger.posts(),
-                                  config.site.url, now)
-            problems.extend(identity.problems)
+    known = known_posts(config.paths.state)
+    if known is not None:
+        live = selection.published(loaded.posts, now)
+        identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
+        problems.extend(identity.problems)
     problems.extend(template_problems(config))
     return problems
+
+
+def known_posts(state_dir: Path) -> dict[str, LedgerPost] | None:
+    """The ledger's posts, read without writing a byte (not even SQLite's -wal/-shm)."""
+    path = state_dir / DB_NAME
+    if not path.is_file():
+        return None
+    # immutable=1 creates no side files; while a daemon holds the database open (its -wal
+    # exists) a plain read-only connection sees its latest commits.
+    mode = "mode=ro" if path.with_name(DB_NAME + "-wal").exists() else "immutable=1"
+    with Ledger(sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)) as ledger:
+        return ledger.posts()
 
 
 def template_problems(config: Config) -> list[PostProblem]:
