@@ -83,3 +83,57 @@ def make_corpus(out: Path, n: int, broken: int = 0, seed: int = 1) -> Path:
 
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+# --- Helpers for the feed, id, output and validity tests (added for issue 2) ---
+
+FEED_NAMES = ("feed.xml", "atom.xml", "feed.json")
+
+
+def build_in_process(site: Site, now: dt.datetime = NOW):  # type: ignore[no-untyped-def]
+    """Build `site` with feedpub.build.build (no subprocess): fast, for many builds."""
+    from feedpub.build import build
+
+    return build(site.config(), now)
+
+
+def feed_files(output: Path) -> list[Path]:
+    """Every feed file under output/: the site's and each tag's, all formats."""
+    return sorted(p for p in output.rglob("*") if p.name in FEED_NAMES)
+
+
+def tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Relative path -> (inode, mtime_ns, size) of every file and folder under `root`."""
+    state = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        state[path.relative_to(root).as_posix()] = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return state
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every file under `root`."""
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def corpus200(tmp_path_factory: pytest.TempPathFactory) -> tuple[Site, dict]:  # type: ignore[type-arg]
+    """A 200-post corpus with 12 broken posts, built once with every post in every feed."""
+    import json
+
+    site = Site(tmp_path_factory.mktemp("corpus200") / "site")
+    manifest_path = make_corpus(site.posts, 200, broken=12)
+    site.write_config("""
+        [site]
+        title = "Corpus & <Friends>"
+        url = "https://example.org/"
+        description = "A synthetic blog"
+        timezone = "UTC"
+        author = { name = "Ada", email = "ada@example.org" }
+        [feeds]
+        limit = 0
+    """)
+    result = site.cli("build")
+    assert result.returncode == 1, result.stderr  # the broken posts
+    return site, json.loads(manifest_path.read_text(encoding="utf-8"))
