@@ -31,6 +31,7 @@ class SiteConfig:
     language: str = "en"
     timezone: str = "UTC"
     author: Author = field(default_factory=Author)
+    pages: bool = True  # index, post and tag pages; false when another tool makes the site
 
     @property
     def zone(self) -> ZoneInfo:
@@ -195,6 +196,7 @@ SCHEMA: dict[str, dict[str, Checker]] = {
         "language": _language,
         "timezone": _timezone,
         "author": _author,
+        "pages": _bool,
     },
     "paths": {"posts": _str, "templates": _str, "output": _str, "state": _str},
     "feeds": {

@@ -106,7 +106,8 @@ def artifacts(items: list[Item], config: Config, env: jinja2.Environment,
             yield _feed(info, tag.slug, members, entries, config.feeds.limit)
     look = digest(settings, _templates_signature(config))
     yield Artifact("feed.xsl", digest("xsl", look), partial(site.stylesheet, env, config))
-    yield from _pages(items, tags, config, env, look)
+    if config.site.pages:
+        yield from _pages(items, tags, config, env, look)
 
 
 def _tag_items(items: list[Item]) -> TagItems:

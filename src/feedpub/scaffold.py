@@ -16,6 +16,8 @@ url = "http://127.0.0.1:8000/"     # where output/ is served; feeds use absolute
 description = ""
 language = "en"
 timezone = "UTC"                     # IANA zone; naive dates in posts are read in it
+pages = true                         # index.html, posts/<slug>/ and tags/<tag>/ pages (false if
+                                     # another tool makes the site and feedpub only the feeds)
 # author = { name = "Ada Lovelace", email = "ada@example.org" }
 
 [paths]                              # relative to this file
