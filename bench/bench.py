@@ -320,9 +320,12 @@ def measure_group(env: Env, tools: list[str], n: int, mode: str, runs: int,
     benches = [BENCHES[mode](env, tool, n) for tool in tools]
     for bench in benches:
         bench.prepare()
+    untimed: dict[str, list[dict[str, object]]] = {t: [] for t in tools}  # kept in the JSON
     if benches[0].primes:  # the build that the no-change / edit runs follow
         for bench in benches:
-            timed(bench, f"n={n} {mode} priming build")
+            run = timed(bench, f"n={n} {mode} priming build")
+            untimed[bench.tool].append({"run": "priming", "wall_s": run.wall,
+                                        "peak_mib": run.peak_mib, "exit_code": run.rc})
     runs_of: dict[str, list[Run]] = {t: [] for t in tools}
     for round_no in range(warmup + runs):
         label = "warm-up" if round_no < warmup else f"run {round_no - warmup + 1}/{runs}"
@@ -331,7 +334,10 @@ def measure_group(env: Env, tools: list[str], n: int, mode: str, runs: int,
             run = timed(bench, f"n={n} {mode} {label}")
             if round_no >= warmup:
                 runs_of[bench.tool].append(run)
-    return [result(b, mode, runs_of[b.tool]) for b in benches]
+            else:
+                untimed[bench.tool].append({"run": "warm-up", "wall_s": run.wall,
+                                            "peak_mib": run.peak_mib, "exit_code": run.rc})
+    return [{**result(b, mode, runs_of[b.tool]), "untimed": untimed[b.tool]} for b in benches]
 
 
 def timed(bench: Bench, label: str) -> Run:
@@ -446,7 +452,7 @@ def versions(env: Env) -> dict[str, str]:
     dirty = out("git", "-C", str(REPO), "status", "--porcelain", "--", "src")
     return {"feedpub": out("git", "-C", str(REPO), "rev-parse", "--short", "HEAD")
             + (" + uncommitted changes in src/" if dirty else ""),
-            "hugo": out(str(env.home / "bin" / "hugo"), "version").split(" ")[0],
+            "hugo": " ".join(out(str(env.home / "bin" / "hugo"), "version").split()[1:2]),
             "pelican": out(str(env.home / "venv-pelican" / "bin" / "pelican"), "--version")}
 
 
