@@ -200,7 +200,8 @@ def schedule_period(schedule: str, zone: ZoneInfo, now: dt.datetime) -> dt.timed
             fires.append(fire)
             fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(microseconds=1))
         if len(fires) >= 2:
-            return fires[-1] - fires[-2]
+            # In UTC: aware datetimes sharing a tzinfo subtract as wall times.
+            return fires[-1].astimezone(dt.UTC) - fires[-2].astimezone(dt.UTC)
     return DEFAULT_PERIOD
 
 

@@ -139,7 +139,7 @@ def _digest(config: Config, now: dt.datetime, request: DigestRequest, env: jinja
         return _skipped("no posts to send (skip_empty = true)", plan.explanation)
     new_id = PREVIEW if request.preview else digest_id((d.id for d in past.digests), now,
                                                        config.site.zone)
-    rendered = render_digest(env, config, _info(config, new_id, now, plan.label),
+    rendered = render_digest(env, config, _info(config, new_id, now, plan.label, plan.kind),
                              _items(config, plan.chosen))
     record = PastDigest(new_id, now, plan.kind, plan.label, rendered.subject,
                         tuple(c.id for c in plan.chosen if c.id), slot)
@@ -162,9 +162,10 @@ def _shortened(rendered: RenderedDigest) -> str | None:
     return f"{how}: the full digest would pass 102 KB, where Gmail clips"
 
 
-def _info(config: Config, new_id: str, created: dt.datetime, label: str) -> DigestInfo:
+def _info(config: Config, new_id: str, created: dt.datetime, label: str,
+          kind: str) -> DigestInfo:
     return DigestInfo(new_id, created, label, digest_archive.digest_url(config, new_id),
-                      digest_archive.archive_url(config), digest_archive.feed_url(config))
+                      digest_archive.archive_url(config), digest_archive.feed_url(config), kind)
 
 
 def _items(config: Config, chosen: Sequence[Candidate]) -> list[Item]:
@@ -194,7 +195,7 @@ def _restore(config: Config, env: jinja2.Environment, ledger: Ledger,
             continue
         items = [_item(config, posts[p], p) for p in digest.post_ids if p in posts]
         info = _info(config, digest.id, digest.created.astimezone(config.site.zone),
-                     digest.label)
+                     digest.label, digest.kind)
         _write(writer, digest.id, render_digest(env, config, info, items))
     _write_archive(config, env, ledger, past, writer)
 

@@ -53,6 +53,7 @@ class DigestInfo:
     url: str  # the web version
     archive_url: str
     feed_url: str
+    kind: str = "next"  # "next" (posts new since the last digest) or "explicit" (a window)
 
 
 @dataclass(frozen=True)
@@ -136,13 +137,14 @@ def one_line(text: str) -> str:
 def _email_post(config: Config, number: int, item: Item, excerpts: str,
                 refs: list[str]) -> EmailPost:
     post, rendered = item.post, item.rendered
+    ref = _ref(refs, item.url)  # the post's own link gets the first number
     summary_html, summary_text = _excerpt(rendered.summary_html, excerpts, refs)
     tags = tuple((t.name, tag_page_url(config.site.url, t.slug) if config.feeds.tags else None)
                  for t in post.tags)
     summary_html = _ID.sub(lambda m: f"{m.group(1)}p{number}-{m.group(2)}{m.group(3)}",
                            summary_html)  # ids unique across the digest's posts
     return EmailPost(post.title, item.url, post.date, post.author, tags, summary_html,
-                     summary_text, _ref(refs, item.url), dict(post.extra))
+                     summary_text, ref, dict(post.extra))
 
 
 def _excerpt(summary_html: str, excerpts: str, refs: list[str]) -> tuple[str, str]:
