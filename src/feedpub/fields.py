@@ -109,6 +109,16 @@ def raw_scalar(front_matter: str, key: str) -> str | None:
     return match.group(1).split(" #")[0].strip("'\"")
 
 
+# Characters YAML refuses to read (C0/C1 controls, U+FFFE...): invisible, and dropped from
+# every output anyway, so a pasted one must not cost the author the whole post.
+_NOT_YAML = re.compile("[^\t\n\r\u0020-\u007e\u0085\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def yaml_printable(front_matter: str) -> str:
+    """Front matter without the characters a YAML reader rejects (line numbers kept)."""
+    return _NOT_YAML.sub("", front_matter)
+
+
 class _DatesAsText(yaml.SafeLoader):
     """YAML 1.1 without timestamps: a date such as 2024-13-45 stays text to report."""
 

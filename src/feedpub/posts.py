@@ -84,7 +84,7 @@ def parse_post(name: str, data: bytes, zone: ZoneInfo) -> Post:
     """One post file's bytes to a Post; raises _Problems listing every problem."""
     text = _decode(name, data)
     front, body, body_offset = _split(name, text)
-    meta = _load_yaml(name, front)
+    meta = _load_yaml(name, fields.yaml_printable(front))
     return _build_post(name, front, meta, body, zone, hashlib.sha256(data).hexdigest())
 
 
