@@ -111,7 +111,9 @@ def raw_scalar(front_matter: str, key: str) -> str | None:
 
 # Characters YAML refuses to read (C0/C1 controls, U+FFFE...): invisible, and dropped from
 # every output anyway, so a pasted one must not cost the author the whole post.
-_NOT_YAML = re.compile("[^\t\n\r\u0020-\u007e\u0085\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_YAML = re.compile(
+    "[^\t\n\r\u0020-\u007e\u0085\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 def yaml_printable(front_matter: str) -> str:
