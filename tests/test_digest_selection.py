@@ -238,3 +238,25 @@ def test_cli_rejects_a_bad_since(site: Site) -> None:
     result = site.cli("digest", "--since", "last tuesday")
     assert result.returncode == 2
     assert "--since:" in result.stderr and "not a date" in result.stderr
+
+
+def test_a_sent_post_given_an_explicit_id_later_is_not_sent_again(site: Site) -> None:
+    config = configure(site)
+    post(site, "seed", T0 - DAY)
+    make_digest(config, T0)
+    post(site, "sent", T0 + DAY)
+    assert titles(make_digest(config, T0 + 7 * DAY)) == ["Post sent"]
+    post(site, "sent", T0 + DAY, "id: urn:uuid:5b1c1f0e-0000-4000-8000-000000000001")
+    post(site, "fresh", T0 + 8 * DAY)
+    assert titles(make_digest(config, T0 + 14 * DAY)) == ["Post fresh"]
+
+
+def test_a_new_post_taking_a_renamed_posts_old_slug_is_sent(site: Site) -> None:
+    config = configure(site)
+    post(site, "hello", T0 - DAY, body="The original text.\n")
+    make_digest(config, T0)
+    (site.posts / "hello.md").unlink()
+    post(site, "hello-world", T0 - DAY, body="The original text.\n")  # a rename: same id
+    build(config, T0 + DAY)
+    site.post("hello.md", f"title: Another hello\ndate: {(T0 + DAY).isoformat()}", "New.\n")
+    assert titles(make_digest(config, T0 + 7 * DAY)) == ["Another hello"]

@@ -64,6 +64,7 @@ class PastDigest:
     subject: str
     post_ids: tuple[str, ...]
     scheduled_for: dt.datetime | None = None
+    post_slugs: tuple[str, ...] = ()  # beside post_ids: follows a post whose id was re-keyed
 
 
 @dataclass(frozen=True)

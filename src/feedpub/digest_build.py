@@ -142,7 +142,8 @@ def _digest(config: Config, now: dt.datetime, request: DigestRequest, env: jinja
     rendered = render_digest(env, config, _info(config, new_id, now, plan.label, plan.kind),
                              _items(config, plan.chosen))
     record = PastDigest(new_id, now, plan.kind, plan.label, rendered.subject,
-                        tuple(c.id for c in plan.chosen if c.id), slot)
+                        tuple(c.id for c in plan.chosen if c.id), slot,
+                        tuple(c.post.slug for c in plan.chosen if c.id))
     if not request.preview and not digest_ledger.record_digest(ledger, record):
         return _skipped(f"the slot {slot} already has its digest", plan.explanation)
     _write(writer, new_id, rendered)  # after recording: a crash here is repaired by _restore

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS digest_posts (
     digest_id TEXT NOT NULL REFERENCES digests(id),
     position INTEGER NOT NULL,
     post_id TEXT NOT NULL,
+    slug TEXT NOT NULL,              -- the post's slug then: finds it again if its id changes
     PRIMARY KEY (digest_id, position)
 );
 CREATE TABLE IF NOT EXISTS digest_skips (
@@ -51,8 +52,13 @@ def _time(text: str | None) -> dt.datetime | None:
 def history(ledger: Ledger) -> History:
     """Every recorded digest, oldest first, and when regular digests began."""
     posts: dict[str, list[str]] = {}
-    for digest_id, post_id in ledger.db.execute(
-            "SELECT digest_id, post_id FROM digest_posts ORDER BY digest_id, position"):
+    current = {row.slug: row.id for row in ledger.posts().values()}
+    known = set(current.values())
+    for digest_id, post_id, slug in ledger.db.execute(
+            "SELECT digest_id, post_id, slug FROM digest_posts ORDER BY digest_id, position"):
+        # An id the ledger re-keyed (an `id:` added later) is followed through the slug.
+        if post_id not in known:
+            post_id = current.get(slug, post_id)
         posts.setdefault(digest_id, []).append(post_id)
     rows = ledger.db.execute("SELECT id, created, kind, label, subject, scheduled_for "
                              "FROM digests ORDER BY created, id").fetchall()
@@ -94,8 +100,9 @@ def record_digest(ledger: Ledger, digest: PastDigest) -> bool:
             db.execute("INSERT INTO digests VALUES (?, ?, ?, ?, ?, ?)",
                        (digest.id, _iso(digest.created), digest.kind, digest.label,
                         digest.subject, _iso(digest.scheduled_for)))
-            db.executemany("INSERT INTO digest_posts VALUES (?, ?, ?)",
-                           [(digest.id, n, pid) for n, pid in enumerate(digest.post_ids)])
+            db.executemany("INSERT INTO digest_posts VALUES (?, ?, ?, ?)",
+                           [(digest.id, n, pid, slug) for n, (pid, slug)
+                            in enumerate(zip(digest.post_ids, digest.post_slugs, strict=True))])
     except sqlite3.IntegrityError:
         return False
     return True
