@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 from feedpub.text import xml_safe
 
 # Bump when anything below changes the HTML, so cached renders are not reused.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 EXTENSIONS = ("extra", "sane_lists")
 
 _TAG = re.compile(r"<[a-zA-Z][^<>]*>")
