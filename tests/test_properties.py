@@ -1,0 +1,92 @@
+"""Property tests: any title, summary and body text gives feeds that parse and keep the text
+(less the characters XML 1.0 forbids): `<`, `&`, `]]>`, controls, emoji, RTL, quotes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import feedparser
+import lxml.html
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from feedpub.build import build
+from feedpub.config import load_config
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+NOT_XML = re.compile("[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+SPICE = ["<", ">", "&", "&amp;", "]]>", "<![CDATA[", "\"", "'", "\x00", "\x07", "\x1b", "\ufffe",
+         "\u202e", "שלום", "مرحبا", "👩🏽‍💻", "🎉", "\u200d", "é", "\r", "<script>x</script>",
+         "&#0;", "{{ x }}", "{% raw %}"]
+text = st.lists(st.one_of(st.sampled_from(SPICE), st.text(min_size=1, max_size=8)),
+                min_size=1, max_size=8).map("".join)
+
+
+def visible(value: str) -> str:
+    """What a reader should show: XML-forbidden characters gone, white space folded."""
+    return " ".join(NOT_XML.sub("", value).split())
+
+
+def build_one(title: str, summary: str, body: str) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="feedpub-prop-"))
+    (root / "posts").mkdir()
+    (root / "feedpub.toml").write_text('[site]\nurl = "https://example.org/"\n')
+    front = {"title": title, "date": "2024-01-01T10:00:00Z", "summary": summary,
+             "tags": [title]}
+    # JSON is YAML: every string is quoted and escaped, whatever it holds.
+    lines = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items())
+    (root / "posts" / "p.md").write_text(f"---\n{lines}\n---\n\n{body}\n", encoding="utf-8")
+    build(load_config(cwd=root), NOW)
+    return root
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=text, summary=text, body=text)
+def test_any_text_gives_feeds_that_parse_and_keep_it(title: str, summary: str,
+                                                     body: str) -> None:
+    root = build_one(title, summary, body)
+    try:
+        out = root / "output"
+        want = visible(title)
+        items = json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"]
+        published = bool(want)
+        if not published:  # an empty title is an error: nothing published, still valid
+            assert items == []
+        for name in ("feed.xml", "atom.xml"):
+            data = (out / name).read_bytes()
+            etree.fromstring(data)  # well-formed, whatever the text held
+            parsed = feedparser.parse(data)
+            assert not parsed.bozo, parsed.get("bozo_exception")
+            if published:
+                (entry,) = parsed.entries
+                assert entry.title == want
+        if published:
+            (item,) = items
+            assert item["title"] == want
+            for path in out.rglob("*"):
+                if path.is_file():
+                    assert not NOT_XML.search(path.read_text(encoding="utf-8")), path
+    finally:
+        shutil.rmtree(root)
+
+
+@settings(max_examples=25, deadline=None)
+@given(body=text)
+def test_body_text_survives_into_content(body: str) -> None:
+    root = build_one("T", "", f"Before.\n\n```\n{body}\n```\n")
+    try:
+        out = root / "output"
+        want = NOT_XML.sub("", body).replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+        entry = feedparser.parse((out / "atom.xml").read_bytes()).entries[0]
+        html = entry.content[0].value
+        pre = lxml.html.fragment_fromstring(html, create_parent="div").find(".//code")
+        got = (pre.text_content() if pre is not None else "").strip("\n")
+        assert got == want
+    finally:
+        shutil.rmtree(root)
