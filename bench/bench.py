@@ -503,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     feedpub = args.feedpub or Path(sys.executable).parent / "feedpub"
     if not feedpub.exists():
         feedpub = REPO / ".venv" / "bin" / "feedpub"
+    feedpub = feedpub.absolute()  # builds run with their site folder as cwd
     switch = probe_pages_switch(feedpub)
     env = Env(args.home, args.shared.resolve(), feedpub, args.pages or not switch, switch)
     log(f"feedpub {'has' if switch else 'has no'} [site] pages switch; "
