@@ -522,6 +522,12 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(rows(group)), flush=True)
     checks = targets(results, args.sizes)
     print("\n" + "\n".join(target_lines(checks)))
+    counts = "/".join(str(args.runs or (3 if n >= BIG else 5)) for n in args.sizes)
+    pages = "ON (more work than the peers)" if env.pages else "off ([site] pages = false)"
+    print(f"\nNotes: medians of {counts} runs after {args.warmup} warm-up round(s), "
+          "interleaved. Pelican's no-change and one-edit builds use its content cache "
+          f"(run.sh warm). feedpub's HTML pages: {pages}. Peak MiB is ru_maxrss of the "
+          "build process (the largest process, not a sum).")
     if any(r["mode"] == "cold" for r in results):
         print("\n" + "\n".join(output_lines(results)))
     meta["loadavg_end"] = os.getloadavg()

@@ -64,6 +64,7 @@ def main() -> None:
     ap.add_argument("--modes", nargs="+", default=["cold", "no-change"],
                     choices=["cold", "no-change"])
     ap.add_argument("--serial", action="store_true", help="render posts in this process")
+    ap.add_argument("--pages", action="store_true", help="keep the HTML pages (as bench.py)")
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--save", type=Path, help="also dump the stats (of the last mode) here")
     args = ap.parse_args()
@@ -74,12 +75,14 @@ def main() -> None:
 
         feedpub.items.PARALLEL_FROM = 10**9  # type: ignore[misc]
     feedpub = Path(sys.executable).parent / "feedpub"
-    env = bench.Env(home, bench.SHARED, feedpub, True, False)
+    switch = bench.probe_pages_switch(feedpub)
+    env = bench.Env(home, bench.SHARED, feedpub, args.pages or not switch, switch)
     site = home / "feedpub" / f"n{args.n}-profile"
     shutil.rmtree(site, ignore_errors=True)
     bench.feedpub_site(env, site, env.corpus(args.n) / "posts")
     for mode in args.modes:
-        print(f"===== feedpub build, n={args.n}, {mode}{' (serial)' if args.serial else ''}")
+        how = f"{' serial,' if args.serial else ''} pages {'on' if env.pages else 'off'}"
+        print(f"===== feedpub build, n={args.n}, {mode},{how}")
         if mode == "no-change":  # the build after a build may still tidy up: not measured
             bench.run_once(bench.Command((str(feedpub), "-q", "build"), cwd=site))
         print(profile_build(site, args.top, args.save))
