@@ -132,8 +132,6 @@ class Daemon:
         """Render the digest of the latest slot if the ledger does not have it yet."""
         try:
             catchup.run_due_digest(self.config, utcnow(), self.first_start)
-        except ImportError:  # digests not available in this build of feedpub
-            log.debug("digests unavailable")
         except FeedpubError as exc:
             log.error("digest failed: %s", exc)
 

@@ -64,8 +64,9 @@ class _Handler(FileSystemEventHandler):
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return
+        if event.event_type in ("opened", "closed_no_write") or (
+                event.is_directory and event.event_type == "modified"):
+            return  # a folder "modified" only echoes the file events inside it
         paths = [event.src_path, getattr(event, "dest_path", "")]
         if event.is_directory and event.event_type == "created":
             self.watcher.appeared(Path(str(event.src_path)))
