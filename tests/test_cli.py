@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -119,3 +120,21 @@ def test_config_option_points_at_another_site(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (site.output / "feed.xml").exists()
     assert not (tmp_path / "output").exists()
+
+
+def test_config_option_works_after_the_command_name_too(site: Site, tmp_path: Path) -> None:
+    post = site.post("a.md", "title: A\ndate: 2024-01-01")
+    for path in (post, site.root / "feedpub.toml"):  # older than the racy-clean window
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "feedpub", "build", "-q", "--config",
+         str(site.root / "feedpub.toml")], cwd=elsewhere, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert (site.output / "feed.xml").is_file()
+    again = subprocess.run(
+        [sys.executable, "-m", "feedpub", "build", "-c", str(site.root / "feedpub.toml")],
+        cwd=elsewhere, capture_output=True, text=True)
+    assert "up to date" in again.stdout

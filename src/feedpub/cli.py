@@ -39,6 +39,29 @@ def report_problems(problems: Any) -> None:
         click.echo(f"{problem.severity}: {problem}", err=True)
 
 
+def _set_config(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Context).config_path = value
+
+
+def _shift_verbosity(sign: int) -> Any:
+    def callback(ctx: click.Context, _: click.Parameter, value: int) -> None:
+        ctx.ensure_object(Context).verbosity += sign * value
+
+    return callback
+
+
+def common_options(command: Any) -> Any:
+    """--config, -q and -v after the command name too (`feedpub build --config x.toml`)."""
+    command = click.option("--config", "-c", type=click.Path(path_type=Path),
+                           expose_value=False, callback=_set_config,
+                           help="feedpub.toml to use.")(command)
+    command = click.option("-q", "--quiet", count=True, expose_value=False,
+                           callback=_shift_verbosity(-1), help="Say less.")(command)
+    return click.option("-v", "--verbose", count=True, expose_value=False,
+                        callback=_shift_verbosity(1), help="Say more.")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="feedpub")
 @click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
@@ -52,6 +75,7 @@ def cli(ctx: click.Context, config_path: Path | None, quiet: int, verbose: int) 
 
 
 @cli.command()
+@common_options
 @click.pass_obj
 def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
@@ -62,19 +86,24 @@ def build(obj: Context) -> None:
     with bar(obj.verbosity >= 0, "Rendering posts") as progress:
         report = run_build(config, now(), progress)
     report_problems(report.problems)
-    obj.say(f"built {report.feeds} feeds from {report.published} published posts "
-            f"({report.scheduled} scheduled, {report.drafts} drafts): "
-            f"{len(report.written)} files written, {len(report.removed)} removed "
-            f"-> {config.paths.output}")
+    counts = (f"{report.feeds} feeds from {report.published} published posts "
+              f"({report.scheduled} scheduled, {report.drafts} drafts)")
+    if report.unchanged:
+        obj.say(f"up to date: nothing changed since the last build ({counts})")
+    else:
+        obj.say(f"built {counts}: {len(report.written)} files written, "
+                f"{len(report.removed)} removed -> {config.paths.output}")
     sys.exit(EXIT_POST_ERRORS if report.errors else EXIT_OK)
 
 
 @cli.command()
+@common_options
 @click.option("--since", metavar="DATE", help="Posts dated since DATE (site time zone).")
 @click.option("--days", type=click.IntRange(1), help="Posts dated within the last N days.")
 @click.option("--latest", type=click.IntRange(1), help="The N newest posts.")
 @click.option("--tag", metavar="TAG", help="Only posts with this tag.")
-@click.option("--preview", is_flag=True, help="Render into output/digests/preview/; record nothing.")
+@click.option("--preview", is_flag=True,
+              help="Render into output/digests/preview/; record nothing.")
 @click.option("--explain", is_flag=True, help="Say for every post why it is in or out.")
 @click.pass_obj
 def digest(obj: Context, since: str | None, days: int | None, latest: int | None,
@@ -93,6 +122,7 @@ def digest(obj: Context, since: str | None, days: int | None, latest: int | None
 
 
 @cli.command()
+@common_options
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate config, posts and templates without writing anything."""
@@ -106,6 +136,7 @@ def check(obj: Context) -> None:
 
 
 @cli.command()
+@common_options
 @click.option("--force", is_flag=True, help="Overwrite an existing feedpub.toml.")
 @click.pass_obj
 def init(obj: Context, force: bool) -> None:
@@ -118,6 +149,7 @@ def init(obj: Context, force: bool) -> None:
 
 
 @cli.command()
+@common_options
 @click.option("--host", help="Address to listen on (default: [server] host, 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: [server] port, 8000).")
 @click.pass_obj
@@ -133,6 +165,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
 
 @cli.command()
+@common_options
 @click.option("--no-serve", is_flag=True, help="Keep output/ current without serving it.")
 @click.option("--host", help="Address to listen on (default: [server] host, 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: [server] port, 8000).")
@@ -149,6 +182,7 @@ def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> Non
 
 
 @cli.command()
+@common_options
 @click.pass_obj
 def status(obj: Context) -> None:
     """What is published, what is scheduled and when, the next and the last digest."""
@@ -170,5 +204,6 @@ def main() -> None:
         click.echo("aborted", err=True)
         sys.exit(130)
     except FeedpubError as exc:
-        click.echo(f"error: {exc}", err=True)
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line}", err=True)
         sys.exit(exc.exit_code)

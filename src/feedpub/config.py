@@ -217,7 +217,8 @@ SCHEMA: dict[str, dict[str, Checker]] = {
     },
     "server": {"host": _str, "port": _int_range(1, 65535)},
 }
-DEFAULT_PATHS = {"posts": "posts", "templates": "templates", "output": "output", "state": ".feedpub"}
+DEFAULT_PATHS = {"posts": "posts", "templates": "templates", "output": "output",
+                 "state": ".feedpub"}
 
 
 def _line_of(text: str, section: str, key: str | None) -> int:

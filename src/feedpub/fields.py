@@ -12,7 +12,8 @@ import yaml
 from feedpub.text import xml_safe
 
 UTC = dt.UTC
-DATE_HINT = "use 2026-11-22, 2026-11-22 09:30 or an ISO 8601 date-time such as 2026-11-22T09:30:00+01:00"
+DATE_HINT = ("use 2026-11-22, 2026-11-22 09:30 or an ISO 8601 date-time such as "
+             "2026-11-22T09:30:00+01:00")
 
 
 class FieldError(ValueError):
@@ -24,7 +25,7 @@ def to_datetime(value: Any, zone: ZoneInfo) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return _in_zone(value, zone)
     if isinstance(value, dt.date):
-        return _in_zone(dt.datetime(value.year, value.month, value.day), zone)
+        return _in_zone(dt.datetime.combine(value, dt.time(), tzinfo=zone), zone)
     if isinstance(value, str) and value.strip():
         return _in_zone(_parse_date_text(value.strip()), zone)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -37,7 +38,7 @@ def _parse_date_text(text: str) -> dt.datetime:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return dt.datetime(day.year, day.month, day.day)
+            return dt.datetime.combine(day, dt.time())  # naive: _in_zone puts it in the site zone
         return dt.datetime.fromisoformat(text)
     except ValueError:
         raise FieldError(f"{text!r} is not a date ({DATE_HINT})") from None

@@ -22,7 +22,7 @@ pages = true                         # index.html, posts/<slug>/ and tags/<tag>/
 
 [paths]                              # relative to this file
 posts = "posts"
-templates = "templates"              # templates/site/*.html and templates/email/* override the defaults
+templates = "templates"              # templates/site/ and templates/email/ override the defaults
 output = "output"                    # safe to delete: a rebuild restores it
 state = ".feedpub"                   # the ledger of published posts and digests: keep it
 
