@@ -119,6 +119,12 @@ def test_content_types(name: str, expected: str) -> None:
     assert content_type(name) == expected
 
 
+@pytest.mark.parametrize("name", ["feed.xml", "atom.xml"])
+def test_browsers_get_xml_feeds_as_application_xml(name: str) -> None:
+    # Chromium shows application/rss+xml as text, so the feed's XSLT would never apply
+    assert content_type(name, browser=True) == "application/xml; charset=utf-8"
+
+
 @pytest.mark.parametrize("path", ["/../x", "/a/../../x", "/.feedpub/x", "/a\\..\\x",
                                   "/x\x00", "relative", "/posts/./x"])
 def test_unsafe_paths_are_refused(path: str) -> None:
@@ -151,6 +157,10 @@ def test_feeds_are_served_with_their_types(server: tuple[Site, int]) -> None:
         status, headers, _ = request(port, path)
         assert (status, headers["content-type"]) == (200, kind + "; charset=utf-8"), path
     assert json.loads(request(port, "/feed.json")[2])["version"].startswith("https://jsonfeed")
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    _, headers, _ = request(port, "/feed.xml", headers=browser)
+    assert headers["content-type"] == "application/xml; charset=utf-8"
+    assert "accept" in [v.strip().lower() for v in headers["vary"].split(",")]
 
 
 @pytest.mark.slow

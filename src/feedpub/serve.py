@@ -28,8 +28,10 @@ BY_NAME = {
     "atom.xml": "application/atom+xml" + UTF8,
     "feed.json": "application/feed+json" + UTF8,
 }
-# The stylesheet a feed's <?xml-stylesheet?> names must have an XML type for browsers
-# to apply it; application/xml is the one every engine accepts.
+# Chromium (156) shows an application/rss+xml or atom+xml document as plain text, so the
+# feed's <?xml-stylesheet?> never applies; served as application/xml it does. Browsers
+# (Accept: text/html) get that; feed readers get the precise type.
+BROWSER_TYPE = "application/xml" + UTF8
 BY_SUFFIX = {
     ".html": "text/html" + UTF8,
     ".xsl": "application/xml" + UTF8,
@@ -56,10 +58,10 @@ class BadPath(Exception):
     """A request path that can never name a file under output/."""
 
 
-def content_type(name: str) -> str:
-    """The Content-Type served for a file called `name`."""
+def content_type(name: str, browser: bool = False) -> str:
+    """The Content-Type served for a file called `name` (XML feeds differ for browsers)."""
     if name in BY_NAME:
-        return BY_NAME[name]
+        return BROWSER_TYPE if browser and name.endswith(".xml") else BY_NAME[name]
     return BY_SUFFIX.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
 
 
@@ -71,6 +73,11 @@ def safe_parts(path: str) -> list[str]:
     if any(p.startswith(".") for p in parts):  # '..', '.', and hidden temp files
         raise BadPath(path)
     return parts
+
+
+def is_browser(headers: Headers) -> bool:
+    """True when the client navigates like a browser (it asks for HTML)."""
+    return "text/html" in headers.get("accept", "")
 
 
 def accepts_gzip(headers: Headers) -> bool:
@@ -146,10 +153,11 @@ class OutputApp:
     def build(self, name: str, etag: str, mtime: float, headers: Headers,
               data: bytes | None) -> Response:
         """A 200 with `data` (gzipped when asked), or a 304 when `data` is None."""
-        kind = content_type(name)
+        kind = content_type(name, is_browser(headers))
         compress = kind.startswith(COMPRESSIBLE) and accepts_gzip(headers)
         out = {"Last-Modified": formatdate(mtime, usegmt=True), "Cache-Control": "no-cache",
-               "X-Content-Type-Options": "nosniff", "Vary": "Accept-Encoding"}
+               "X-Content-Type-Options": "nosniff",
+               "Vary": "Accept, Accept-Encoding" if name in BY_NAME else "Accept-Encoding"}
         if data is None:
             out["ETag"] = f"W/{etag}" if compress else etag
             return Response(status_code=304, headers=out)
