@@ -260,3 +260,20 @@ def test_a_new_post_taking_a_renamed_posts_old_slug_is_sent(site: Site) -> None:
     build(config, T0 + DAY)
     site.post("hello.md", f"title: Another hello\ndate: {(T0 + DAY).isoformat()}", "New.\n")
     assert titles(make_digest(config, T0 + 7 * DAY)) == ["Another hello"]
+
+
+def test_restore_digests_brings_deleted_output_back(site: Site) -> None:
+    from feedpub.digest_build import restore_digests
+
+    config = configure(site)
+    post(site, "recent", T0 - DAY)
+    assert restore_digests(config, T0) == ()  # nothing recorded: nothing written
+    result = make_digest(config, T0)
+    before = {p.name: p.read_bytes() for p in (site.output / "digests" / str(result.digest_id))
+              .iterdir()}
+    shutil.rmtree(site.output)
+    build(config, T0 + DAY)
+    written = restore_digests(config, T0 + DAY)
+    assert "digests/index.html" in written and "digests/feed.xml" in written
+    folder = site.output / "digests" / str(result.digest_id)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

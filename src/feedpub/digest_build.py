@@ -39,7 +39,7 @@ from feedpub.templating import environment
 from feedpub.urls import post_url
 
 __all__ = ["DigestRequest", "DigestResult", "last_scheduled_slot", "make_digest",
-           "request_from_options"]
+           "request_from_options", "restore_digests"]
 FILES = ("index.html", "digest.txt", "digest.eml")
 PREVIEW = "preview"
 
@@ -81,9 +81,22 @@ def make_digest(config: Config, now: dt.datetime,
         candidates = _candidates(config, ledger, local)
         writer = OutputWriter(config.paths.output, {})
         result = _digest(config, local, request, env, ledger, candidates, writer)
-        posts = {c.id: c.post for c in candidates if c.id is not None and c.first_published}
-        _restore(config, env, ledger, posts, writer)
+        _restore(config, env, ledger, _published(candidates), writer)
     return replace(result, written=tuple(writer.written), problems=report.problems)
+
+
+def restore_digests(config: Config, now: dt.datetime) -> tuple[str, ...]:
+    """Re-create every missing digest file and the archive from the ledger; paths written.
+
+    For a build after output/ was deleted; it writes nothing when no digest is recorded.
+    """
+    env = environment(config.paths.templates, "email")
+    with exclusive(config.paths.state, "digest.lock"), _ledger(config) as ledger:
+        digest_ledger.ensure_schema(ledger)
+        writer = OutputWriter(config.paths.output, {})
+        candidates = _candidates(config, ledger, now.astimezone(config.site.zone))
+        _restore(config, env, ledger, _published(candidates), writer)
+    return tuple(writer.written)
 
 
 def last_scheduled_slot(config: Config) -> dt.datetime | None:
@@ -122,6 +135,10 @@ def _candidates(config: Config, ledger: Ledger, now: dt.datetime) -> list[Candid
         seen = row.first_published.astimezone(now.tzinfo) if row else None
         found.append(Candidate(post, row.id if row else None, seen))
     return found
+
+
+def _published(candidates: Sequence[Candidate]) -> dict[str, Post]:
+    return {c.id: c.post for c in candidates if c.id is not None and c.first_published}
 
 
 def _digest(config: Config, now: dt.datetime, request: DigestRequest, env: jinja2.Environment,
