@@ -13,7 +13,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,29 +57,34 @@ class BuildCache:
     def __exit__(self, *exc: object) -> None:
         self.db.close()
 
-    def rendered(self, keys: Iterable[str]) -> dict[str, Rendered]:
-        """Cached renders for `keys` (the ones found)."""
+    def _select(self, table: str, columns: str, keys: Iterable[str]) -> Iterator[tuple[Any, ...]]:
         wanted = list(dict.fromkeys(keys))
-        self.used["rendered"].update(wanted)
-        found = {}
+        self.used[table].update(wanted)
         for start in range(0, len(wanted), 500):  # SQLite caps the number of parameters
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute("SELECT key, html, summary_html, summary_text FROM rendered "
-                                   f"WHERE key IN ({marks})", chunk)
-            found.update({row[0]: Rendered(*row[1:]) for row in rows})
-        return found
+            yield from self.db.execute(f"SELECT key, {columns} FROM {table} "
+                                       f"WHERE key IN ({marks})", chunk)
+
+    def known_renders(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` have a cached render (without loading the HTML)."""
+        return {row[0] for row in self._select("rendered", "1", keys)}
+
+    def render(self, key: str) -> Rendered:
+        """One cached render; the key must be known."""
+        row = self.db.execute("SELECT html, summary_html, summary_text FROM rendered "
+                              "WHERE key = ?", (key,)).fetchone()
+        return Rendered(*row)
+
+    def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Cached feed entries for `keys` (the ones found)."""
+        return {row[0]: bytes(row[1]) for row in self._select("entries", "data", keys)}
 
     def store_rendered(self, renders: dict[str, Rendered]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
                                 [(k, r.html, r.summary_html, r.summary_text)
                                  for k, r in renders.items()])
-
-    def entry(self, key: str) -> bytes | None:
-        self.used["entries"].add(key)
-        row = self.db.execute("SELECT data FROM entries WHERE key = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
 
     def store_entry(self, key: str, data: bytes) -> None:
         """Remember an entry; stored in one transaction by prune()."""

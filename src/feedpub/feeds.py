@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from feedpub import __version__
@@ -29,7 +30,13 @@ class Item:
     post: Post
     id: str
     url: str
-    rendered: Rendered
+    # The HTML, or how to fetch it from the cache: a build whose feed entries are all
+    # cached never needs the HTML of the posts it did not change.
+    source: Rendered | Callable[[], Rendered]
+
+    @cached_property
+    def rendered(self) -> Rendered:
+        return self.source if isinstance(self.source, Rendered) else self.source()
 
     @property
     def updated(self) -> dt.datetime:

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 from feedpub.cache import BuildCache, digest
 from feedpub.feeds import Item
@@ -30,14 +31,16 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
     """An Item per published post, in the given order; only uncached posts are rendered."""
     urls = [post_url(site_url, p.slug) for p in live]
     keys = [render_key(p, u) for p, u in zip(live, urls, strict=True)]
-    found = cache.rendered(keys) if cache else {}
+    known = cache.known_renders(keys) if cache else set()
     missing = {k: (p.body, p.summary, p.slug, u)
-               for p, u, k in zip(live, urls, keys, strict=True) if k not in found}
+               for p, u, k in zip(live, urls, keys, strict=True) if k not in known}
     fresh = _render(missing, progress, len(live) - len(missing), len(live))
     if cache and fresh:
         cache.store_rendered(fresh)
-    found.update(fresh)
-    return [Item(p, ids[p.slug], u, found[k]) for p, u, k in zip(live, urls, keys, strict=True)]
+    sources: dict[str, Rendered | Callable[[], Rendered]] = dict(fresh)
+    if cache:
+        sources.update({k: partial(cache.render, k) for k in known})
+    return [Item(p, ids[p.slug], u, sources[k]) for p, u, k in zip(live, urls, keys, strict=True)]
 
 
 def _render_job(job: Job) -> Rendered:

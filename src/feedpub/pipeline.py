@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
-
-import jinja2
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING
 
 from feedpub import __version__, feeds, selection, site
 from feedpub.cache import POSTS_PICKLE, BuildCache, digest, load_pickle, save_pickle
@@ -28,7 +27,11 @@ from feedpub.state import open_ledger
 from feedpub.templating import PACKAGE_TEMPLATES, environment
 from feedpub.urls import feed_path, post_path, site_path, tag_page_url
 
+if TYPE_CHECKING:
+    import jinja2
+
 TagItems = dict[str, tuple[Tag, list[Item]]]
+Env = Callable[[], "jinja2.Environment"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: i
     """Build output/ as of `now`; only files whose inputs changed are rendered and written."""
     loaded = load(config, use_cache=True)
     live = selection.published(loaded.posts, now)
-    env = environment(config.paths.templates, "site")
+    env = lru_cache(maxsize=1)(partial(environment, config.paths.templates, "site"))  # on use
     with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:
         known = ledger.posts()
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
@@ -93,19 +96,19 @@ def feed_info(config: Config, fmt: str, tag: Tag | None = None) -> FeedInfo:
     )
 
 
-def artifacts(items: list[Item], config: Config, env: jinja2.Environment,
+def artifacts(items: list[Item], config: Config, env: Env,
               cache: BuildCache | None) -> Iterator[Artifact]:
     """Every file a build writes: feeds, the feed stylesheet, then the HTML pages."""
     settings = digest(__version__, RENDER_VERSION, config.site, config.feeds)
     tags = _tag_items(items) if config.feeds.tags else {}
     for fmt in config.feeds.formats:
-        entries = _Entries(fmt, feed_info(config, fmt), settings, cache)
+        entries = _Entries(fmt, feed_info(config, fmt), settings, cache, items)
         yield _feed(feed_info(config, fmt), None, items, entries, config.feeds.limit)
         for tag, members in tags.values():
             info = feed_info(config, fmt, tag)
             yield _feed(info, tag.slug, members, entries, config.feeds.limit)
     look = digest(settings, _templates_signature(config))
-    yield Artifact("feed.xsl", digest("xsl", look), partial(site.stylesheet, env, config))
+    yield Artifact("feed.xsl", digest("xsl", look), lambda: site.stylesheet(env(), config))
     if config.site.pages:
         yield from _pages(items, tags, config, env, look)
 
@@ -117,25 +120,25 @@ def _tag_items(items: list[Item]) -> TagItems:
 
 
 class _Entries:
-    """Serialised entries of one format, each made once per build and cached across builds."""
+    """Serialised entries of one format: from the cache, else made once per build."""
 
-    def __init__(self, fmt: str, info: FeedInfo, settings: str, cache: BuildCache | None):
+    def __init__(self, fmt: str, info: FeedInfo, settings: str, cache: BuildCache | None,
+                 items: Sequence[Item]):
         self.serialise = feeds.SERIALISERS[fmt][0]
         self.info, self.fmt, self.settings, self.cache = info, fmt, settings, cache
-        self.made: dict[str, bytes] = {}
-        self.keys: dict[str, str] = {}
+        self.keys = {i.id: digest(fmt, settings, i.id, i.post.fingerprint) for i in items}
+        self.made: dict[str, bytes] | None = None  # fetched when a feed first needs them
 
     def key(self, item: Item) -> str:
-        if item.id not in self.keys:
-            self.keys[item.id] = digest(self.fmt, self.settings, item.id, item.post.fingerprint)
         return self.keys[item.id]
 
     def data(self, item: Item) -> bytes:
-        key = self.key(item)
+        if self.made is None:
+            self.made = self.cache.entries(self.keys.values()) if self.cache else {}
+        key = self.keys[item.id]
         if key not in self.made:
-            cached = self.cache.entry(key) if self.cache else None
-            self.made[key] = cached if cached is not None else self.serialise(item, self.info)
-            if cached is None and self.cache:
+            self.made[key] = self.serialise(item, self.info)
+            if self.cache:
                 self.cache.store_entry(key, self.made[key])
         return self.made[key]
 
@@ -152,20 +155,28 @@ def _feed(info: FeedInfo, tag_slug: str | None, items: Sequence[Item], entries: 
     return Artifact(feed_path(entries.fmt, tag_slug), key, produce)
 
 
-def _pages(items: list[Item], tags: TagItems, config: Config, env: jinja2.Environment,
+def _pages(items: list[Item], tags: TagItems, config: Config, env: Env,
            look: str) -> Iterator[Artifact]:
     listing = [(i.id, i.post.fingerprint) for i in items]
     yield Artifact("index.html", digest("index", look, listing, list(tags)),
-                   lambda: site.index_page(env, config, items, tags))
+                   lambda: site.index_page(env(), config, items, tags))
     for item in items:
         yield Artifact(post_path(item.post.slug), digest("post", look, item.id,
                                                          item.post.fingerprint),
-                       partial(site.post_page, env, config, item))
+                       partial(_post_page, env, config, item))
     if config.feeds.tags:
         for slug, (tag, members) in tags.items():
             members_key = [(i.id, i.post.fingerprint) for i in members]
             yield Artifact(f"tags/{slug}/index.html", digest("tag", look, tag, members_key),
-                           partial(site.tag_page, env, config, tag, members))
+                           partial(_tag_page, env, config, tag, members))
+
+
+def _post_page(env: Env, config: Config, item: Item) -> bytes:
+    return site.post_page(env(), config, item)
+
+
+def _tag_page(env: Env, config: Config, tag: Tag, members: list[Item]) -> bytes:
+    return site.tag_page(env(), config, tag, members)
 
 
 def _templates_signature(config: Config) -> str:

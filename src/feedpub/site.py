@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from feedpub.config import Config
 from feedpub.feeds import Item
 from feedpub.posts import Tag
 from feedpub.templating import render
 from feedpub.urls import FEED_TYPES, feed_path, site_path
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)

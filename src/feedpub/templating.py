@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from feedpub.errors import TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 
 def environment(user_dir: Path, kind: str, autoescape: bool = True) -> jinja2.Environment:
     """Templates of `kind` (site, email) from `user_dir/kind`, then the package's."""
+    import jinja2  # imported on first use: a build that renders no template never needs it
+
     loader = jinja2.FileSystemLoader([str(user_dir / kind), str(PACKAGE_TEMPLATES / kind)])
     env = jinja2.Environment(
         loader=loader,
@@ -29,6 +32,8 @@ def environment(user_dir: Path, kind: str, autoescape: bool = True) -> jinja2.En
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Render template `name`; errors name the template file and line."""
+    import jinja2
+
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
