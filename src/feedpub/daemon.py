@@ -76,6 +76,7 @@ class Daemon:
             timezone=config.site.zone,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self.watcher: Watcher | None = None
+        self.built_once = False
         self.first_start = catchup.first_start(config, utcnow())
 
     def start(self) -> None:
@@ -110,7 +111,8 @@ class Daemon:
         except FeedpubError as exc:  # a broken template: the last good output stays served
             log.error("build failed: %s (still serving the last good output)", exc)
             return
-        log_report(report)
+        log_report(report, always=not self.built_once)
+        self.built_once = True
         self.schedule_publish(report.next_publish)
 
     def schedule_publish(self, when: dt.datetime | None) -> None:
@@ -164,14 +166,14 @@ def _stamp(path: Path | None) -> tuple[int, int] | None:
     return (info.st_mtime_ns, info.st_size) if info else None
 
 
-def log_report(report: BuildReport) -> None:
-    """One line per thing a build did."""
+def log_report(report: BuildReport, always: bool = False) -> None:
+    """One line per thing a build did (the summary only when it wrote something, or `always`)."""
     for problem in report.problems:
         level = logging.ERROR if problem.severity == "error" else logging.WARNING
         log.log(level, "%s", problem)
     for title in report.new_posts:
         log.info('published "%s"', title)
-    level = logging.INFO if report.written or report.removed else logging.DEBUG
+    level = logging.INFO if report.written or report.removed or always else logging.DEBUG
     log.log(level, "built %d feeds from %d posts (%d scheduled): %d files written, %d removed",
             report.feeds, report.published, report.scheduled, len(report.written),
             len(report.removed))
