@@ -99,6 +99,20 @@ def restore_digests(config: Config, now: dt.datetime) -> tuple[str, ...]:
     return tuple(writer.written)
 
 
+def restore_digests_if_missing(config: Config, now: dt.datetime) -> tuple[str, ...]:
+    """restore_digests() when output/digests/ is gone and the ledger holds digests."""
+    if (config.paths.output / "digests" / "index.html").exists():
+        return ()
+    ledger = open_ledger(config.paths.state, create=False)
+    if ledger is None:
+        return ()
+    with ledger:
+        recorded = ledger.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'digests' "
+            "AND EXISTS (SELECT 1 FROM digests)").fetchone()
+    return restore_digests(config, now) if recorded else ()
+
+
 def last_scheduled_slot(config: Config) -> dt.datetime | None:
     """The latest cron slot a digest (or an empty run) was recorded for, None if none."""
     ledger = open_ledger(config.paths.state, create=False)

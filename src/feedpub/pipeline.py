@@ -77,6 +77,10 @@ def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: i
         )
         ledger.record_build(identity.changes, writer.manifest, facts(report, inputs, started_ns))
     save_pickle(config.paths.state / POSTS_PICKLE, loaded.cache)
+    if not (config.paths.output / "digests").is_dir():  # output/ was deleted: digests too
+        from feedpub.digest_build import restore_digests_if_missing
+
+        restore_digests_if_missing(config, now)
     return report
 
 
