@@ -107,9 +107,9 @@ def restore_digests_if_missing(config: Config, now: dt.datetime) -> tuple[str, .
     if ledger is None:
         return ()
     with ledger:
-        recorded = ledger.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'digests' "
-            "AND EXISTS (SELECT 1 FROM digests)").fetchone()
+        table = ledger.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                  "AND name = 'digests'").fetchone()
+        recorded = table and ledger.db.execute("SELECT 1 FROM digests LIMIT 1").fetchone()
     return restore_digests(config, now) if recorded else ()
 
 
