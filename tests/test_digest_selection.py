@@ -271,9 +271,18 @@ def test_restore_digests_brings_deleted_output_back(site: Site) -> None:
     result = make_digest(config, T0)
     before = {p.name: p.read_bytes() for p in (site.output / "digests" / str(result.digest_id))
               .iterdir()}
-    shutil.rmtree(site.output)
-    build(config, T0 + DAY)
+    shutil.rmtree(site.output / "digests")
     written = restore_digests(config, T0 + DAY)
     assert "digests/index.html" in written and "digests/feed.xml" in written
     folder = site.output / "digests" / str(result.digest_id)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_build_after_output_was_deleted_brings_the_digests_back(site: Site) -> None:
+    site.post("a.md", "title: A\ndate: 2024-01-01")
+    site.cli("digest", "--latest", "5", check=True)
+    (digest_dir,) = [p for p in (site.output / "digests").iterdir() if p.is_dir()]
+    shutil.rmtree(site.output)
+    site.cli("build", check=True)
+    assert (digest_dir / "digest.eml").is_file()
+    assert (site.output / "digests" / "index.html").is_file()
