@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -58,6 +59,13 @@ def test_saved_edited_and_deleted_posts_reach_the_feed(
     wait_until(lambda: b"Edited news" in feed(port), 3)
     new.unlink()
     wait_until(lambda: b"Edited news" not in feed(port), 3)
+
+
+def test_deleted_output_is_rebuilt(running: tuple[Site, int, subprocess.Popen[str]]) -> None:
+    site, port, _ = running
+    shutil.rmtree(site.output)
+    wait_until(lambda: b"First post" in feed(port), 3)
+    assert (site.output / "posts" / "first" / "index.html").is_file()
 
 
 def test_future_post_goes_live_at_its_time(

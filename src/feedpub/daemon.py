@@ -107,13 +107,14 @@ class Daemon:
         """Rebuild as of now; then wake up again when the next scheduled post goes live."""
         self.reload_config()
         try:
-            report = build(self.config, utcnow())
+            report = build(self.config, utcnow())  # after output/ was deleted: digests too
         except FeedpubError as exc:  # a broken template: the last good output stays served
             log.error("build failed: %s (still serving the last good output)", exc)
             return
         log_report(report, always=not self.built_once)
         self.built_once = True
         self.schedule_publish(report.next_publish)
+
 
     def schedule_publish(self, when: dt.datetime | None) -> None:
         if when is None:

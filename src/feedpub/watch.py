@@ -67,6 +67,9 @@ class _Handler(FileSystemEventHandler):
         if event.event_type in ("opened", "closed_no_write") or (
                 event.is_directory and event.event_type == "modified"):
             return  # a folder "modified" only echoes the file events inside it
+        if event.event_type in ("deleted", "moved") and Path(str(event.src_path)) in \
+                self.watcher.exclude:  # output/ deleted: rebuild it
+            self.watcher.debouncer.poke()
         paths = [event.src_path, getattr(event, "dest_path", "")]
         if event.is_directory and event.event_type == "created":
             self.watcher.appeared(Path(str(event.src_path)))
