@@ -112,7 +112,8 @@ def _url(value: Any) -> str:
     parts = urlsplit(_str(value))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("expected an absolute http(s) URL such as 'https://example.org/'")
-    return value if value.endswith("/") else value + "/"
+    text = str(value)
+    return text if text.endswith("/") else text + "/"
 
 
 def _optional_url(value: Any) -> str:

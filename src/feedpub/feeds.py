@@ -94,7 +94,7 @@ def rss_item(item: Item, info: FeedInfo) -> bytes:
         entry.description(item.post.title)
     from lxml import etree
 
-    text = etree.tostring(entry.rss_entry(), encoding="unicode", pretty_print=True)
+    text = str(etree.tostring(entry.rss_entry(), encoding="unicode", pretty_print=True))
     # Serialised alone, lxml names the content namespace ns0; the feed declares `content:`.
     if _ENCODED_OPEN in text:
         text = text.replace(_ENCODED_OPEN, "<content:encoded>", 1)

@@ -122,7 +122,7 @@ def yaml_printable(front_matter: str) -> str:
     return _NOT_YAML.sub("", front_matter)
 
 
-class _DatesAsText(yaml.SafeLoader):
+class _DatesAsText(yaml.SafeLoader):  # type: ignore[misc]
     """YAML 1.1 without timestamps: a date such as 2024-13-45 stays text to report."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
@@ -53,7 +53,7 @@ def _render(jobs: dict[str, Job], progress: Progress | None, done: int,
     results: dict[str, Rendered] = {}
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        outputs = map(_render_job, jobs.values())
+        outputs: Iterator[Rendered] = map(_render_job, jobs.values())
         return _collect(jobs, outputs, results, progress, done, total)
     # fork is fastest, but forking a process that runs threads (the daemon) can deadlock.
     method = "fork" if threading.active_count() == 1 else "spawn"
@@ -63,9 +63,9 @@ def _render(jobs: dict[str, Job], progress: Progress | None, done: int,
         return _collect(jobs, outputs, results, progress, done, total)
 
 
-def _collect(jobs: dict[str, Job], outputs: object, results: dict[str, Rendered],
+def _collect(jobs: dict[str, Job], outputs: Iterator[Rendered], results: dict[str, Rendered],
              progress: Progress | None, done: int, total: int) -> dict[str, Rendered]:
-    for key, rendered in zip(jobs, outputs, strict=True):  # type: ignore[call-overload]
+    for key, rendered in zip(jobs, outputs, strict=True):
         results[key] = rendered
         done += 1
         if progress:

@@ -49,7 +49,7 @@ def markdown_to_html(source: str) -> str:
     """Python-Markdown with our extensions; the instance is reset between documents."""
     md = _markdown()
     try:
-        return md.convert(source)
+        return str(md.convert(source))
     finally:
         md.reset()  # footnotes and abbreviations must not leak into the next post
 

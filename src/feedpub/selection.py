@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from enum import Enum
+from typing import TypeVar
 
 from feedpub.posts import Post, Tag
 
@@ -34,7 +35,10 @@ def next_publish_time(posts: Iterable[Post], now: dt.datetime) -> dt.datetime | 
     return min(times) if times else None
 
 
-def limited(posts: Sequence[Post], limit: int) -> list[Post]:
+T = TypeVar("T")
+
+
+def limited(posts: Sequence[T], limit: int) -> list[T]:
     """The `limit` newest posts (0 = all); `posts` is newest first."""
     return list(posts[:limit] if limit else posts)
 

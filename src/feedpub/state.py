@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 from feedpub.errors import StateError
 
@@ -71,7 +72,8 @@ class Ledger:
         """Every post ever published, by id."""
         rows = self.db.execute("SELECT id, slug, source, title, body_hash, first_published "
                                "FROM posts ORDER BY first_published, id")
-        return {r[0]: LedgerPost(*r[:5], dt.datetime.fromisoformat(r[5])) for r in rows}
+        return {r[0]: LedgerPost(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]))
+                for r in rows}
 
     def output_files(self) -> dict[str, tuple[str, str]]:
         """Relative path -> (sha256, inputs key) of every file the last build left in output/."""
@@ -115,6 +117,12 @@ def _apply(db: sqlite3.Connection, change: LedgerChange) -> None:
     db.execute("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?)", values)
 
 
+@overload
+def open_ledger(state_dir: Path) -> Ledger: ...
+@overload
+def open_ledger(state_dir: Path, create: Literal[True]) -> Ledger: ...
+@overload
+def open_ledger(state_dir: Path, create: bool) -> Ledger | None: ...
 def open_ledger(state_dir: Path, create: bool = True) -> Ledger | None:
     """Open (and create) the ledger; None when it does not exist and create is False."""
     path = state_dir / DB_NAME
