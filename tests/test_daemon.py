@@ -44,10 +44,12 @@ def running(site: Site) -> Iterator[tuple[Site, int, subprocess.Popen[str]]]:
     site.post("first.md", "title: First post\ndate: 2026-11-01")
     port = free_port()
     proc = start(site, "run", "--port", str(port))
-    wait_until(lambda: b"First post" in feed(port), 20)
-    yield site, port, proc
-    if proc.poll() is None:
-        stop(proc)
+    try:
+        wait_until(lambda: b"First post" in feed(port), 20)
+        yield site, port, proc
+    finally:
+        if proc.poll() is None:
+            stop(proc)
 
 
 def test_saved_edited_and_deleted_posts_reach_the_feed(
@@ -65,7 +67,7 @@ def test_deleted_output_is_rebuilt(running: tuple[Site, int, subprocess.Popen[st
     site, port, _ = running
     shutil.rmtree(site.output)
     wait_until(lambda: b"First post" in feed(port), 3)
-    assert (site.output / "posts" / "first" / "index.html").is_file()
+    wait_until(lambda: request(port, "/posts/first/")[0] == 200, 3)
 
 
 def test_future_post_goes_live_at_its_time(
