@@ -19,7 +19,7 @@ install: $(STAMP)
 ## make run: build posts/ into output/, render a preview digest, run the daemon on :8000
 run: $(STAMP)
 	$(BIN)/feedpub build || true
-	$(BIN)/feedpub digest --preview || true
+	$(BIN)/feedpub digest --preview --latest 5 || true
 	$(BIN)/feedpub run
 
 ## make test: the whole suite
