@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedpub.posts import Post, read_posts
+from feedpub.posts import Post, parse_post, read_posts
 from tests.conftest import FIXTURES, Site
 
 UTC = dt.UTC
@@ -185,3 +185,9 @@ def test_a_date_only_post_is_on_its_own_day_in_every_output(site: Site, zone: st
     assert rss.entries[0].published.startswith("Sun, 10 Mar 2024 00:00:00")
     page = (site.output / "posts" / "d" / "index.html").read_text(encoding="utf-8")
     assert "2024-03-10" in page and "10 March 2024" in page
+
+
+def test_a_next_line_character_does_not_split_a_title() -> None:
+    # YAML reads U+0085 (NEL) as a line break: a pasted one must not fold the title.
+    data = '---\ntitle: "0\u00850"\ndate: 2024-01-01\n---\n\nx'.encode()
+    assert parse_post("p.md", data, ZoneInfo("UTC")).title == "00"

@@ -111,9 +111,10 @@ def raw_scalar(front_matter: str, key: str) -> str | None:
 
 
 # Characters YAML refuses to read (C0/C1 controls, U+FFFE...): invisible, and dropped from
-# every output anyway, so a pasted one must not cost the author the whole post.
+# every output anyway, so a pasted one must not cost the author the whole post. NEL
+# (U+0085) goes too: YAML would read it as a line break, splitting a title in two.
 _NOT_YAML = re.compile(
-    "[^\t\n\r\u0020-\u007e\u0085\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+    "[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
 
 
