@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from feedpub.config import Config, load_config
+
 # CI runs the property tests on a fixed set of examples (it must not land or fail by luck);
 # developers' runs keep exploring new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-from feedpub.config import Config, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

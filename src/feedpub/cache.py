@@ -77,8 +77,13 @@ class BuildCache:
         return Rendered(*row)
 
     def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
-        """Cached feed entries for `keys` (the ones found)."""
-        return {row[0]: bytes(row[1]) for row in self._select("entries", "data", keys)}
+        """Cached feed entries for `keys` (the ones found, stored or pending)."""
+        wanted = list(keys)
+        found = {k: self.pending[k] for k in wanted if k in self.pending}
+        rest = [k for k in wanted if k not in found]
+        found.update({row[0]: bytes(row[1]) for row in self._select("entries", "data", rest)})
+        self.used["entries"].update(found)
+        return found
 
     def store_rendered(self, renders: dict[str, Rendered]) -> None:
         with self.db:

@@ -1,4 +1,8 @@
-"""Published posts to feed Items: ids, URLs, and HTML rendered once (cached, in parallel)."""
+"""Published posts to feed Items: ids, URLs, HTML and feed entries made once (cached, parallel).
+
+A post that is not in the cache is rendered, and its feed entries serialised, in one
+job: in a cold build those jobs run in one process per core.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,16 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 from feedpub.cache import BuildCache, digest
-from feedpub.feeds import Item
+from feedpub.feeds import SERIALISERS, FeedInfo, Item
 from feedpub.posts import Post
 from feedpub.render import EXTENSIONS, RENDER_VERSION, Rendered, render_markdown
 from feedpub.urls import post_url
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 48  # fewer posts than this render faster than worker processes start
-Job = tuple[str, str, str, str]  # body, summary, slug, url
+EntrySpec = tuple[str, FeedInfo, str]  # format, what the feed says of itself, settings hash
+Job = tuple[Post, str, str, tuple[EntrySpec, ...]]  # post, id, url, entries to make
+Made = tuple[Rendered, dict[str, bytes]]  # the HTML, and entry key -> serialised entry
 
 
 def render_key(post: Post, url: str) -> str:
@@ -26,47 +32,60 @@ def render_key(post: Post, url: str) -> str:
     return digest(RENDER_VERSION, EXTENSIONS, url, post.fingerprint)
 
 
+def entry_key(fmt: str, settings: str, item_id: str, fingerprint: str) -> str:
+    """Everything that affects a post's entry in a feed of format `fmt`."""
+    return digest(fmt, settings, item_id, fingerprint)
+
+
 def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
-                 cache: BuildCache | None, progress: Progress | None = None) -> list[Item]:
-    """An Item per published post, in the given order; only uncached posts are rendered."""
+                 cache: BuildCache | None, progress: Progress | None = None,
+                 specs: Sequence[EntrySpec] = ()) -> list[Item]:
+    """An Item per published post, in the given order; only uncached posts are rendered
+    (and their entries for `specs` serialised, into the cache's pending entries)."""
     urls = [post_url(site_url, p.slug) for p in live]
     keys = [render_key(p, u) for p, u in zip(live, urls, strict=True)]
     known = cache.known_renders(keys) if cache else set()
-    missing = {k: (p.body, p.summary, p.slug, u)
+    missing = {k: (p, ids[p.slug], u, tuple(specs))
                for p, u, k in zip(live, urls, keys, strict=True) if k not in known}
-    fresh = _render(missing, progress, len(live) - len(missing), len(live))
+    fresh = _run(missing, progress, len(live) - len(missing), len(live))
     if cache and fresh:
-        cache.store_rendered(fresh)
-    sources: dict[str, Rendered | Callable[[], Rendered]] = dict(fresh)
+        cache.store_rendered({k: made[0] for k, made in fresh.items()})
+        for _, entries in fresh.values():
+            for key, data in entries.items():
+                cache.store_entry(key, data)
+    sources: dict[str, Rendered | Callable[[], Rendered]] = {k: m[0] for k, m in fresh.items()}
     if cache:
         sources.update({k: partial(cache.render, k) for k in known})
     return [Item(p, ids[p.slug], u, sources[k]) for p, u, k in zip(live, urls, keys, strict=True)]
 
 
-def _render_job(job: Job) -> Rendered:
-    return render_markdown(*job)
+def _job(job: Job) -> Made:
+    post, item_id, url, specs = job
+    item = Item(post, item_id, url, render_markdown(post.body, post.summary, post.slug, url))
+    entries = {entry_key(fmt, settings, item_id, post.fingerprint): SERIALISERS[fmt][0](item, info)
+               for fmt, info, settings in specs}
+    return item.rendered, entries
 
 
-def _render(jobs: dict[str, Job], progress: Progress | None, done: int,
-            total: int) -> dict[str, Rendered]:
-    """Render `jobs`; with many, in one process per core (same bytes as one process)."""
-    results: dict[str, Rendered] = {}
+def _run(jobs: dict[str, Job], progress: Progress | None, done: int,
+         total: int) -> dict[str, Made]:
+    """Run `jobs`; with many, in one process per core (same bytes as one process)."""
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        outputs: Iterator[Rendered] = map(_render_job, jobs.values())
-        return _collect(jobs, outputs, results, progress, done, total)
+        return _collect(jobs, map(_job, jobs.values()), progress, done, total)
     # fork is fastest, but forking a process that runs threads (the daemon) can deadlock.
     method = "fork" if threading.active_count() == 1 else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         chunk = max(1, min(32, len(jobs) // (workers * 8)))
-        outputs = pool.map(_render_job, jobs.values(), chunksize=chunk)
-        return _collect(jobs, outputs, results, progress, done, total)
+        return _collect(jobs, pool.map(_job, jobs.values(), chunksize=chunk), progress, done,
+                        total)
 
 
-def _collect(jobs: dict[str, Job], outputs: Iterator[Rendered], results: dict[str, Rendered],
-             progress: Progress | None, done: int, total: int) -> dict[str, Rendered]:
-    for key, rendered in zip(jobs, outputs, strict=True):
-        results[key] = rendered
+def _collect(jobs: dict[str, Job], outputs: Iterator[Made], progress: Progress | None,
+             done: int, total: int) -> dict[str, Made]:
+    results: dict[str, Made] = {}
+    for key, made in zip(jobs, outputs, strict=True):
+        results[key] = made
         done += 1
         if progress:
             progress(done, total)

@@ -18,7 +18,7 @@ from feedpub.config import Config
 from feedpub.feeds import FeedInfo, Item
 from feedpub.identity import assign_ids
 from feedpub.incremental import facts
-from feedpub.items import Progress, render_items
+from feedpub.items import EntrySpec, Progress, entry_key, render_items
 from feedpub.output import OutputWriter
 from feedpub.posts import LoadResult, Tag, read_posts
 from feedpub.render import RENDER_VERSION
@@ -56,7 +56,8 @@ def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: i
     with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:
         known = ledger.posts()
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
-        items = render_items(live, identity.ids, config.site.url, cache, progress)
+        items = render_items(live, identity.ids, config.site.url, cache, progress,
+                             entry_specs(config))
         writer = OutputWriter(config.paths.output, ledger.output_files())
         for artifact in artifacts(items, config, env, cache):
             writer.write_lazy(artifact.path, artifact.key, artifact.produce)
@@ -84,6 +85,16 @@ def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: i
     return report
 
 
+def _settings(config: Config) -> str:
+    """Everything in the config that shapes a feed entry or a page."""
+    return digest(__version__, RENDER_VERSION, config.site, config.feeds)
+
+
+def entry_specs(config: Config) -> tuple[EntrySpec, ...]:
+    """The entries every published post needs: one per feed format."""
+    return tuple((fmt, feed_info(config, fmt), _settings(config)) for fmt in config.feeds.formats)
+
+
 def feed_info(config: Config, fmt: str, tag: Tag | None = None) -> FeedInfo:
     """What the site's (or a tag's) feed in `fmt` says about itself."""
     conf = config.site
@@ -103,7 +114,7 @@ def feed_info(config: Config, fmt: str, tag: Tag | None = None) -> FeedInfo:
 def artifacts(items: list[Item], config: Config, env: Env,
               cache: BuildCache | None) -> Iterator[Artifact]:
     """Every file a build writes: feeds, the feed stylesheet, then the HTML pages."""
-    settings = digest(__version__, RENDER_VERSION, config.site, config.feeds)
+    settings = _settings(config)
     tags = _tag_items(items) if config.feeds.tags else {}
     for fmt in config.feeds.formats:
         entries = _Entries(fmt, feed_info(config, fmt), settings, cache, items)
@@ -130,7 +141,7 @@ class _Entries:
                  items: Sequence[Item]):
         self.serialise = feeds.SERIALISERS[fmt][0]
         self.info, self.fmt, self.settings, self.cache = info, fmt, settings, cache
-        self.keys = {i.id: digest(fmt, settings, i.id, i.post.fingerprint) for i in items}
+        self.keys = {i.id: entry_key(fmt, settings, i.id, i.post.fingerprint) for i in items}
         self.made: dict[str, bytes] | None = None  # fetched when a feed first needs them
 
     def key(self, item: Item) -> str:
