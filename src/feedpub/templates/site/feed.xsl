@@ -21,10 +21,10 @@ as they are published.</p>
 <h1><xsl:value-of select="/rss/channel/title | /atom:feed/atom:title"/></h1>
 <ul>
 <xsl:for-each select="/rss/channel/item">
-<li><a href="{link}"><xsl:value-of select="title"/></a> <small> <xsl:value-of select="pubDate"/></small></li>
+<li><a href="{link}"><xsl:value-of select="title"/></a><xsl:text> · </xsl:text><small><xsl:value-of select="pubDate"/></small></li>
 </xsl:for-each>
 <xsl:for-each select="/atom:feed/atom:entry">
-<li><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a> <small> <xsl:value-of select="atom:updated"/></small></li>
+<li><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a><xsl:text> · </xsl:text><small><xsl:value-of select="atom:updated"/></small></li>
 </xsl:for-each>
 </ul>
 </body>
