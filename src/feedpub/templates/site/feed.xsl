@@ -24,7 +24,7 @@ as they are published.</p>
 <li><a href="{link}"><xsl:value-of select="title"/></a><xsl:text> · </xsl:text><small><xsl:value-of select="pubDate"/></small></li>
 </xsl:for-each>
 <xsl:for-each select="/atom:feed/atom:entry">
-<li><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a><xsl:text> · </xsl:text><small><xsl:value-of select="atom:updated"/></small></li>
+<li><a href="{atom:link[not(@rel) or @rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a><xsl:text> · </xsl:text><small><xsl:value-of select="atom:updated"/></small></li>
 </xsl:for-each>
 </ul>
 </body>
