@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from feedpub import incremental
 from feedpub.config import Config
-from feedpub.posts import LoadResult
 from feedpub.report import BuildReport
 from feedpub.state import exclusive
+
+if TYPE_CHECKING:  # posts.py imports YAML: a no-change build must not pay for it
+    from feedpub.posts import LoadResult
 
 __all__ = ["BuildReport", "build", "load"]
 Progress = Callable[[int, int], None]
