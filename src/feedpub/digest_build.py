@@ -107,9 +107,7 @@ def restore_digests_if_missing(config: Config, now: dt.datetime) -> tuple[str, .
     if ledger is None:
         return ()
     with ledger:
-        table = ledger.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                  "AND name = 'digests'").fetchone()
-        recorded = table and ledger.db.execute("SELECT 1 FROM digests LIMIT 1").fetchone()
+        recorded = ledger.has_digests()
     return restore_digests(config, now) if recorded else ()
 
 

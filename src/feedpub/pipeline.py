@@ -77,8 +77,9 @@ def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: i
             new_posts=tuple(i.post.title for i in items if i.id in new_ids),
         )
         ledger.record_build(identity.changes, writer.manifest, facts(report, inputs, started_ns))
+        lost_digests = ledger.has_digests() and not (config.paths.output / "digests").is_dir()
     save_pickle(config.paths.state / POSTS_PICKLE, loaded.cache)
-    if not (config.paths.output / "digests").is_dir():  # output/ was deleted: digests too
+    if lost_digests:  # output/ was deleted: the digests come back from the ledger too
         from feedpub.digest_build import restore_digests_if_missing
 
         restore_digests_if_missing(config, now)

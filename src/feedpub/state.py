@@ -79,6 +79,12 @@ class Ledger:
         """Relative path -> (sha256, inputs key) of every file the last build left in output/."""
         return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, sha256, key FROM files")}
 
+    def has_digests(self) -> bool:
+        """True when a digest was ever recorded (its tables belong to digest_ledger.py)."""
+        table = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                "AND name = 'digests'").fetchone()
+        return bool(table and self.db.execute("SELECT 1 FROM digests LIMIT 1").fetchone())
+
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
