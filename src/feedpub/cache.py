@@ -85,11 +85,17 @@ class BuildCache:
         self.used["entries"].update(found)
         return found
 
-    def store_rendered(self, renders: dict[str, Rendered]) -> None:
+    def store_made(self, made: Iterable[tuple[str, tuple[Rendered, dict[str, bytes]]]]) -> None:
+        """Store renders and their feed entries, in one transaction."""
+        made = list(made)
+        entries = [item for _, (_, by_key) in made for item in by_key.items()]
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
                                 [(k, r.html, r.summary_html, r.summary_text)
-                                 for k, r in renders.items()])
+                                 for k, (r, _) in made])
+            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", entries)
+        self.used["rendered"].update(k for k, _ in made)
+        self.used["entries"].update(k for k, _ in entries)
 
     def store_entry(self, key: str, data: bytes) -> None:
         """Remember an entry; stored in one transaction by prune()."""

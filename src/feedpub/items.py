@@ -24,6 +24,7 @@ PARALLEL_FROM = 48  # fewer posts than this render faster than worker processes 
 EntrySpec = tuple[str, FeedInfo, str]  # format, what the feed says of itself, settings hash
 Job = tuple[Post, str, str, tuple[EntrySpec, ...]]  # post, id, url, entries to make
 Made = tuple[Rendered, dict[str, bytes]]  # the HTML, and entry key -> serialised entry
+STORE_BATCH = 200  # results written to the cache per transaction
 
 
 def render_key(post: Post, url: str) -> str:
@@ -41,21 +42,27 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
                  cache: BuildCache | None, progress: Progress | None = None,
                  specs: Sequence[EntrySpec] = ()) -> list[Item]:
     """An Item per published post, in the given order; only uncached posts are rendered
-    (and their entries for `specs` serialised, into the cache's pending entries)."""
+    (and their entries for `specs` serialised). With a cache, what is made goes straight
+    into it and Items fetch their HTML when asked: a cold build of 10,000 posts never
+    holds the whole site's HTML at once."""
     urls = [post_url(site_url, p.slug) for p in live]
     keys = [render_key(p, u) for p, u in zip(live, urls, strict=True)]
     known = cache.known_renders(keys) if cache else set()
     missing = {k: (p, ids[p.slug], u, tuple(specs))
                for p, u, k in zip(live, urls, keys, strict=True) if k not in known}
-    fresh = _run(missing, progress, len(live) - len(missing), len(live))
-    if cache and fresh:
-        cache.store_rendered({k: made[0] for k, made in fresh.items()})
-        for _, entries in fresh.values():
-            for key, data in entries.items():
-                cache.store_entry(key, data)
-    sources: dict[str, Rendered | Callable[[], Rendered]] = {k: m[0] for k, m in fresh.items()}
+    sources: dict[str, Rendered | Callable[[], Rendered]] = {}
+    batch: list[tuple[str, Made]] = []
+    for key, made in _run(missing, progress, len(live) - len(missing), len(live)):
+        if cache is None:
+            sources[key] = made[0]
+            continue
+        batch.append((key, made))
+        if len(batch) >= STORE_BATCH:
+            cache.store_made(batch)
+            batch = []
     if cache:
-        sources.update({k: partial(cache.render, k) for k in known})
+        cache.store_made(batch)
+        sources.update({k: partial(cache.render, k) for k in keys})
     return [Item(p, ids[p.slug], u, sources[k]) for p, u, k in zip(live, urls, keys, strict=True)]
 
 
@@ -68,25 +75,24 @@ def _job(job: Job) -> Made:
 
 
 def _run(jobs: dict[str, Job], progress: Progress | None, done: int,
-         total: int) -> dict[str, Made]:
-    """Run `jobs`; with many, in one process per core (same bytes as one process)."""
+         total: int) -> Iterator[tuple[str, Made]]:
+    """Run `jobs`, yielding (key, result) in order; with many, in one process per core."""
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        return _collect(jobs, map(_job, jobs.values()), progress, done, total)
+        yield from _collect(jobs, map(_job, jobs.values()), progress, done, total)
+        return
     # fork is fastest, but forking a process that runs threads (the daemon) can deadlock.
     method = "fork" if threading.active_count() == 1 else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         chunk = max(1, min(32, len(jobs) // (workers * 8)))
-        return _collect(jobs, pool.map(_job, jobs.values(), chunksize=chunk), progress, done,
-                        total)
+        yield from _collect(jobs, pool.map(_job, jobs.values(), chunksize=chunk), progress,
+                            done, total)
 
 
 def _collect(jobs: dict[str, Job], outputs: Iterator[Made], progress: Progress | None,
-             done: int, total: int) -> dict[str, Made]:
-    results: dict[str, Made] = {}
+             done: int, total: int) -> Iterator[tuple[str, Made]]:
     for key, made in zip(jobs, outputs, strict=True):
-        results[key] = made
+        yield key, made
         done += 1
         if progress:
             progress(done, total)
-    return results
