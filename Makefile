@@ -22,8 +22,10 @@ run: $(STAMP)
 	$(BIN)/feedpub digest --preview --latest 5 || true
 	$(BIN)/feedpub run
 
-## make test: the whole suite
+## make test: lint and types, then the whole suite
 test: $(STAMP)
+	$(BIN)/ruff check -q src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
