@@ -17,10 +17,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from feedpub import __version__
 from feedpub.render import Rendered
 
 CACHE_DB = "cache.sqlite"
 POSTS_PICKLE = "posts.pickle"
+_PICKLE_VERSION = f"{__version__}/1"  # feedpub's version: Post's fields may change with it
 CACHE_VERSION = 2  # bump when the tables below change: an old cache is dropped, not migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, summary_html TEXT,
@@ -125,18 +127,23 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def load_pickle(path: Path) -> dict[str, Any]:
-    """The parsed-post cache, or an empty one when missing or unreadable."""
+    """The parsed-post cache, or an empty one when missing, unreadable or from another
+    version of feedpub (whose Post objects may have other fields)."""
     try:
         with open(path, "rb") as handle:
             data = pickle.load(handle)
-        return data if isinstance(data, dict) else {}
     except Exception:  # any damage: start cold rather than fail the build
         return {}
+    if not isinstance(data, dict) or data.get("version") != _PICKLE_VERSION:
+        return {}
+    posts = data.get("posts")
+    return posts if isinstance(posts, dict) else {}
 
 
 def save_pickle(path: Path, data: dict[str, Any]) -> None:
     """Write the parsed-post cache atomically."""
     temp = path.with_name(path.name + ".tmp")
     with open(temp, "wb") as handle:
-        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"version": _PICKLE_VERSION, "posts": data}, handle,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temp, path)

@@ -21,7 +21,8 @@ class Identity:
 
 
 def body_hash(post: Post) -> str:
-    return hashlib.sha256(post.body.encode()).hexdigest()
+    """The body's hash, made once when the post was parsed (and cached with it)."""
+    return post.body_hash or hashlib.sha256(post.body.encode()).hexdigest()
 
 
 def assign_ids(live: Sequence[Post], present_slugs: Collection[str],

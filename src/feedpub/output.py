@@ -51,7 +51,8 @@ class OutputWriter:
         """Write `data` atomically unless the file already holds it; True if written."""
         if relpath in self.manifest:
             raise ValueError(f"{relpath} written twice in one build")
-        digest = hashlib.sha256(data).hexdigest()
+        # A keyed file needs no content hash: its key says when it may have changed.
+        digest = "" if key else hashlib.sha256(data).hexdigest()
         self.manifest[relpath] = (digest, key)
         path = self.root.joinpath(*PurePosixPath(relpath).parts)
         if self._unchanged(path, relpath, digest, data):
@@ -72,7 +73,7 @@ class OutputWriter:
             return False
         if stat.st_size != len(data):
             return False
-        if self.previous.get(relpath, ("", ""))[0] == digest:
+        if digest and self.previous.get(relpath, ("", ""))[0] == digest:
             return True
         return path.read_bytes() == data
 

@@ -51,6 +51,7 @@ class Post:
     extra: tuple[tuple[str, Any], ...]
     body: str  # Markdown
     fingerprint: str  # sha256 of the file's bytes
+    body_hash: str = ""  # sha256 of the body alone: a renamed file is known by it
 
     @property
     def sort_key(self) -> tuple[dt.datetime, str]:
@@ -144,6 +145,7 @@ def _load_yaml(name: str, front: str) -> dict[str, Any]:
 def _build_post(name: str, front: str, meta: dict[str, Any], body: str, zone: ZoneInfo,
                 fingerprint: str) -> Post:
     problems: list[PostProblem] = []
+    body = xml_safe(body)
 
     def field(key: str, convert: Callable[[Any], Any], default: Any = None) -> Any:
         if key not in meta or meta[key] is None:
@@ -181,8 +183,9 @@ def _build_post(name: str, front: str, meta: dict[str, Any], body: str, zone: Zo
         image=text("image").strip(),
         digest=field("digest", fields.to_bool, True),
         extra=tuple((k, v) for k, v in meta.items() if k not in KNOWN_KEYS),
-        body=xml_safe(body),
+        body=body,
         fingerprint=fingerprint,
+        body_hash=hashlib.sha256(body.encode()).hexdigest(),
     )
     if problems:
         raise _Problems(problems)
