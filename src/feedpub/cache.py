@@ -23,6 +23,7 @@ from feedpub.render import Rendered
 CACHE_DB = "cache.sqlite"
 POSTS_PICKLE = "posts.pickle"
 _PICKLE_VERSION = f"{__version__}/1"  # feedpub's version: Post's fields may change with it
+GARBAGE_RATIO = 1.25  # sweep the cache when a quarter of it is no longer used
 CACHE_VERSION = 2  # bump when the tables below change: an old cache is dropped, not migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, summary_html TEXT,
@@ -110,6 +111,9 @@ class BuildCache:
                                 self.pending.items())
             self.pending.clear()
             for table, keys in self.used.items():
+                (rows,) = self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+                if rows <= len(keys) * GARBAGE_RATIO:  # a little garbage is cheaper than sweeping
+                    continue
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
                 self.db.execute("DELETE FROM keep")
                 self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)",

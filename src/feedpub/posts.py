@@ -232,8 +232,11 @@ def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
     posts: list[Post] = []
     problems: list[PostProblem] = []
     cache: dict[str, tuple[int, int, str, Any]] = {}
+    prefix = _display_name(posts_dir, root)
+    prefix = "" if prefix == "." else prefix + "/"
+    start = len(str(posts_dir)) + 1
     for path in find_post_files(posts_dir):
-        name = _display_name(path, root)
+        name = prefix + str(path)[start:]  # as _display_name gives, without pathlib's cost
         stat = path.stat()
         known = (previous or {}).get(name)
         if known and known[:3] == (stat.st_size, stat.st_mtime_ns, zone.key):
