@@ -157,3 +157,24 @@ def test_rendering_in_worker_processes_gives_the_bytes_of_one_process(
     monkeypatch.setattr(feedpub.items, "PARALLEL_FROM", 10**9)  # one process
     build_in_process(Site(twin))
     assert tree_bytes(Site(twin).output) == tree_bytes(site.output)
+
+
+def test_a_new_site_url_renders_every_post_again_from_its_file(site: Site, tmp_path: Path) -> None:
+    # The parsed-post cache keeps no bodies; a change that misses every render
+    # (the site url is part of every absolute link) must read the bodies again.
+    make_corpus(site.posts, 30)
+    for post in site.posts.glob("*.md"):  # older than the racy-clean window: cached as parsed
+        os.utime(post, (1_700_000_000, 1_700_000_000))
+    build_in_process(site)
+    fresh = tmp_path / "fresh"  # the same posts and ledger (so the same ids), no caches
+    shutil.copytree(site.posts, fresh / "posts")
+    (fresh / ".feedpub").mkdir()
+    for ledger in (site.root / ".feedpub").glob("feedpub.sqlite*"):
+        shutil.copy(ledger, fresh / ".feedpub" / ledger.name)
+    for root in (site.root, fresh):
+        (root / "feedpub.toml").write_text(
+            '[site]\ntitle = "Example"\nurl = "https://new.example.net/"\ntimezone = "UTC"\n')
+    build_in_process(site)
+    build_in_process(Site(fresh))
+    assert tree_bytes(site.output) == tree_bytes(fresh / "output")
+    assert b"new.example.net/posts/" in (site.output / "feed.xml").read_bytes()

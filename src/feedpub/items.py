@@ -40,15 +40,17 @@ def entry_key(fmt: str, settings: str, item_id: str, fingerprint: str) -> str:
 
 def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
                  cache: BuildCache | None, progress: Progress | None = None,
-                 specs: Sequence[EntrySpec] = ()) -> list[Item]:
+                 specs: Sequence[EntrySpec] = (),
+                 full: Callable[[Post], Post] = lambda post: post) -> list[Item]:
     """An Item per published post, in the given order; only uncached posts are rendered
     (and their entries for `specs` serialised). With a cache, what is made goes straight
     into it and Items fetch their HTML when asked: a cold build of 10,000 posts never
-    holds the whole site's HTML at once."""
+    holds the whole site's HTML at once. `full` gives a post its body when a cache
+    left it out."""
     urls = [post_url(site_url, p.slug) for p in live]
     keys = [render_key(p, u) for p, u in zip(live, urls, strict=True)]
     known = cache.known_renders(keys) if cache else set()
-    missing = {k: (p, ids[p.slug], u, tuple(specs))
+    missing = {k: (full(p), ids[p.slug], u, tuple(specs))
                for p, u, k in zip(live, urls, keys, strict=True) if k not in known}
     sources: dict[str, Rendered | Callable[[], Rendered]] = {}
     batch: list[tuple[str, Made]] = []

@@ -20,7 +20,7 @@ from feedpub.identity import assign_ids
 from feedpub.incremental import facts
 from feedpub.items import EntrySpec, Progress, entry_key, render_items
 from feedpub.output import OutputWriter
-from feedpub.posts import LoadResult, Tag, read_posts
+from feedpub.posts import LoadResult, Post, Tag, read_posts, with_body, without_body
 from feedpub.render import RENDER_VERSION
 from feedpub.report import BuildReport
 from feedpub.state import open_ledger
@@ -57,7 +57,8 @@ def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: i
         known = ledger.posts()
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
         items = render_items(live, identity.ids, config.site.url, cache, progress,
-                             entry_specs(config))
+                             entry_specs(config),
+                             partial(with_body, root=config.root, zone=config.site.zone))
         writer = OutputWriter(config.paths.output, ledger.output_files())
         for artifact in artifacts(items, config, env, cache):
             writer.write_lazy(artifact.path, artifact.key, artifact.produce)
@@ -78,7 +79,9 @@ def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: i
         )
         ledger.record_build(identity.changes, writer.manifest, facts(report, inputs, started_ns))
         lost_digests = ledger.has_digests() and not (config.paths.output / "digests").is_dir()
-    save_pickle(config.paths.state / POSTS_PICKLE, loaded.cache)
+    save_pickle(config.paths.state / POSTS_PICKLE,
+                {name: (*entry[:3], without_body(entry[3]) if isinstance(entry[3], Post)
+                        else entry[3]) for name, entry in loaded.cache.items()})
     if lost_digests:  # output/ was deleted: the digests come back from the ledger too
         from feedpub.digest_build import restore_digests_if_missing
 

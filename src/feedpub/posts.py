@@ -7,7 +7,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,6 +73,25 @@ class LoadResult:
 class _Problems(Exception):
     def __init__(self, problems: list[PostProblem]) -> None:
         self.problems = problems
+
+
+# The body of a post kept in the parsed-post cache: bodies are most of its size and a
+# build only needs one when the post must be rendered again. NUL never survives xml_safe,
+# so no real body equals it.
+BODY_NOT_KEPT = "\x00"
+
+
+def without_body(post: Post) -> Post:
+    """`post` as the parsed-post cache keeps it."""
+    return post if post.body == BODY_NOT_KEPT else replace(post, body=BODY_NOT_KEPT)
+
+
+def with_body(post: Post, root: Path, zone: ZoneInfo) -> Post:
+    """`post` with its body, read again from its file when the cache did not keep it."""
+    if post.body != BODY_NOT_KEPT:
+        return post
+    again = load_post(root / post.source, post.source, zone)
+    return again if isinstance(again, Post) else replace(post, body="")
 
 
 def find_post_files(posts_dir: Path) -> list[Path]:
