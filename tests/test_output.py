@@ -120,6 +120,18 @@ def test_the_writer_refuses_paths_that_leave_output(tmp_path: Path, relpath: str
     assert not (tmp_path / "x").exists()
 
 
+def test_the_writer_refuses_a_path_out_even_when_the_file_there_already_matches(
+        tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "x").write_bytes(b"same")  # an unchanged file must not skip the check
+    writer = OutputWriter(tmp_path / "out", {})
+    with pytest.raises(UnsafePathError):
+        writer.write("../x", b"same")
+    with pytest.raises(UnsafePathError):
+        writer.write_lazy("../x", "key", lambda: b"same")
+    assert "../x" not in writer.manifest
+
+
 def test_the_writer_does_not_follow_a_symlink_out(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "posts").mkdir(parents=True)

@@ -23,12 +23,16 @@ class OutputWriter:
         self.manifest: dict[str, tuple[str, str]] = {}
         self.written: list[str] = []
 
-    def target(self, relpath: str) -> Path:
-        """`relpath` under root, refusing anything that escapes it."""
+    def _plain(self, relpath: str) -> Path:
+        """`relpath` under root when it is a plain relative path (no '..', not absolute)."""
         pure = PurePosixPath(relpath)
         if pure.is_absolute() or not pure.parts or ".." in pure.parts or "\\" in relpath:
             raise UnsafePathError(f"refusing to write {relpath!r}: not a plain relative path")
-        path = self.root.joinpath(*pure.parts)
+        return self.root.joinpath(*pure.parts)
+
+    def target(self, relpath: str) -> Path:
+        """`relpath` under root, refusing anything that escapes it (symlinks included)."""
+        path = self._plain(relpath)
         if not path.parent.resolve().is_relative_to(self.root) or path.is_symlink():
             raise UnsafePathError(f"refusing to write {relpath!r}: it leads outside {self.root}")
         return path
@@ -37,24 +41,23 @@ class OutputWriter:
         """Like write(), but skip producing the bytes when `key` (a hash of every input
         of the file) is the one the last build wrote it with and the file is still there."""
         known = self.previous.get(relpath)
-        if key and known and known[1] == key and self._exists(relpath):
-            if relpath in self.manifest:
-                raise ValueError(f"{relpath} written twice in one build")
+        if key and known and known[1] == key and self._claim(relpath).is_file():
             self.manifest[relpath] = known
             return False
         return self.write(relpath, produce(), key)
 
-    def _exists(self, relpath: str) -> bool:
-        return self.root.joinpath(*PurePosixPath(relpath).parts).is_file()
+    def _claim(self, relpath: str) -> Path:
+        """Check `relpath` before it is read or counted: plain, and once per build."""
+        if relpath in self.manifest:
+            raise ValueError(f"{relpath} written twice in one build")
+        return self._plain(relpath)
 
     def write(self, relpath: str, data: bytes, key: str = "") -> bool:
         """Write `data` atomically unless the file already holds it; True if written."""
-        if relpath in self.manifest:
-            raise ValueError(f"{relpath} written twice in one build")
+        path = self._claim(relpath)
         # A keyed file needs no content hash: its key says when it may have changed.
         digest = "" if key else hashlib.sha256(data).hexdigest()
         self.manifest[relpath] = (digest, key)
-        path = self.root.joinpath(*PurePosixPath(relpath).parts)
         if self._unchanged(path, relpath, digest, data):
             return False
         path = self.target(relpath)
