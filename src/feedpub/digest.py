@@ -10,14 +10,17 @@ back, is still waiting for the next digest.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from feedpub import fields
+from feedpub import fields, selection
 from feedpub.errors import ConfigError
+from feedpub.identity import assign_ids
 from feedpub.posts import Post
+from feedpub.schedule import last_fires
 from feedpub.slugs import slugify
+from feedpub.state import LedgerPost
 
 DEFAULT_PERIOD = dt.timedelta(days=7)
 NEXT, EXPLICIT = "next", "explicit"
@@ -51,6 +54,18 @@ class Candidate:
     post: Post
     id: str | None
     first_published: dt.datetime | None
+
+
+def candidates(posts: Sequence[Post], known: Mapping[str, LedgerPost], site_url: str,
+               now: dt.datetime) -> list[Candidate]:
+    """Every post as the planner sees it: with the ledger's id and first-seen time (in
+    `now`'s zone) when it is published, the same ids a build would give it."""
+    live = selection.published(posts, now)
+    ids = assign_ids(live, {p.slug for p in posts}, known, site_url, now).ids
+    rows = [known.get(ids.get(p.slug, "")) for p in posts]
+    return [Candidate(p, r.id if r else None,
+                      r.first_published.astimezone(now.tzinfo) if r else None)
+            for p, r in zip(posts, rows, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -192,18 +207,11 @@ def schedule_period(schedule: str, zone: ZoneInfo, now: dt.datetime) -> dt.timed
     """The gap between the cron schedule's last two fire times before `now` (else a week)."""
     from apscheduler.triggers.cron import CronTrigger
 
-    trigger = CronTrigger.from_crontab(schedule, timezone=zone)
-    for lookback in (dt.timedelta(hours=2), dt.timedelta(days=2), dt.timedelta(days=9),
-                     dt.timedelta(days=63), dt.timedelta(days=400)):
-        fires: list[dt.datetime] = []
-        fire = trigger.get_next_fire_time(None, now - lookback)
-        while fire is not None and fire <= now and len(fires) < 10_000:
-            fires.append(fire)
-            fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(microseconds=1))
-        if len(fires) >= 2:
-            # In UTC: aware datetimes sharing a tzinfo subtract as wall times.
-            return fires[-1].astimezone(dt.UTC) - fires[-2].astimezone(dt.UTC)
-    return DEFAULT_PERIOD
+    fires = last_fires(CronTrigger.from_crontab(schedule, timezone=zone), now, 2)
+    if len(fires) < 2:
+        return DEFAULT_PERIOD
+    # In UTC: aware datetimes sharing a tzinfo subtract as wall times.
+    return fires[-1].astimezone(dt.UTC) - fires[-2].astimezone(dt.UTC)
 
 
 def digest_id(existing: Iterable[str], created: dt.datetime, zone: ZoneInfo) -> str:

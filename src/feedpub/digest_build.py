@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from feedpub import digest_archive, digest_ledger, selection
+from feedpub import digest_archive, digest_ledger
 from feedpub.build import build, load
 from feedpub.config import Config
 from feedpub.digest import (
@@ -22,6 +22,7 @@ from feedpub.digest import (
     DigestRequest,
     History,
     PastDigest,
+    candidates,
     digest_id,
     parse_since,
     plan_digest,
@@ -30,7 +31,6 @@ from feedpub.digest import (
 from feedpub.email_render import DigestInfo, RenderedDigest, render_digest
 from feedpub.errors import PostProblem, StateError
 from feedpub.feeds import Item
-from feedpub.identity import assign_ids
 from feedpub.output import OutputWriter
 from feedpub.posts import Post
 from feedpub.render import render_markdown
@@ -137,16 +137,7 @@ def _ledger(config: Config) -> Ledger:
 
 def _candidates(config: Config, ledger: Ledger, now: dt.datetime) -> list[Candidate]:
     """Every post, with its ledger id and first-seen time when published."""
-    loaded = load(config)
-    live = selection.published(loaded.posts, now)
-    known = ledger.posts()
-    ids = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now).ids
-    found = []
-    for post in loaded.posts:
-        row = known.get(ids.get(post.slug, ""))
-        seen = row.first_published.astimezone(now.tzinfo) if row else None
-        found.append(Candidate(post, row.id if row else None, seen))
-    return found
+    return candidates(load(config).posts, ledger.posts(), config.site.url, now)
 
 
 def _published(candidates: Sequence[Candidate]) -> dict[str, Post]:

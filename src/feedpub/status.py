@@ -8,8 +8,14 @@ from collections.abc import Sequence
 from feedpub import catchup, selection
 from feedpub.build import load
 from feedpub.config import Config
-from feedpub.digest import Candidate, DigestRequest, History, plan_digest, schedule_period
-from feedpub.identity import assign_ids
+from feedpub.digest import (
+    Candidate,
+    DigestRequest,
+    History,
+    candidates,
+    plan_digest,
+    schedule_period,
+)
 from feedpub.lock import holder
 from feedpub.posts import Post
 from feedpub.state import Ledger, open_ledger
@@ -67,13 +73,7 @@ def _digest_state(ledger: Ledger, posts: Sequence[Post], config: Config,
     from feedpub import digest_ledger
 
     digest_ledger.ensure_schema(ledger)
-    live = selection.published(posts, now)
-    known = ledger.posts()
-    ids = assign_ids(live, {p.slug for p in posts}, known, config.site.url, now).ids
-    rows = [known.get(ids.get(p.slug, "")) for p in posts]
-    return digest_ledger.history(ledger), [
-        Candidate(p, r.id if r else None, r.first_published if r else None)
-        for p, r in zip(posts, rows, strict=True)]
+    return digest_ledger.history(ledger), candidates(posts, ledger.posts(), config.site.url, now)
 
 
 def _next_digest(config: Config, now: dt.datetime, history: History,
