@@ -16,12 +16,11 @@ import logging
 from apscheduler.triggers.cron import CronTrigger
 
 from feedpub.config import Config
+from feedpub.schedule import last_fires
 from feedpub.state import open_ledger
 
 log = logging.getLogger("feedpub")
 FIRST_START = "daemon_first_start"
-# Windows to look back in for the latest slot: short first, so every-minute schedules stay cheap.
-SPANS = tuple(dt.timedelta(days=d) for d in (0.1, 2, 9, 32, 367, 5 * 366))
 
 
 def trigger(config: Config) -> CronTrigger:
@@ -31,15 +30,8 @@ def trigger(config: Config) -> CronTrigger:
 
 def latest_slot(cron: CronTrigger, now: dt.datetime) -> dt.datetime | None:
     """The latest fire time of `cron` at or before `now` (None if none in five years)."""
-    for span in SPANS:
-        found: dt.datetime | None = None
-        slot: dt.datetime | None = cron.get_next_fire_time(None, now - span)
-        while slot is not None and slot <= now:
-            found = slot
-            slot = cron.get_next_fire_time(slot, slot + dt.timedelta(microseconds=1))
-        if found is not None:
-            return found
-    return None
+    fires = last_fires(cron, now, 1)
+    return fires[-1] if fires else None
 
 
 def next_slot(cron: CronTrigger, now: dt.datetime) -> dt.datetime | None:
