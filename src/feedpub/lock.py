@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from feedpub.errors import StateError
+from feedpub.state import exclusive
 
 LOCK_NAME = "daemon.lock"
 
@@ -20,22 +21,19 @@ LOCK_NAME = "daemon.lock"
 @contextlib.contextmanager
 def daemon_lock(state_dir: Path) -> Iterator[None]:
     """Hold .feedpub/daemon.lock with our pid in it, or raise StateError naming the holder."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = contextlib.ExitStack()
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fd = lock.enter_context(exclusive(state_dir, LOCK_NAME, wait=False))
     except BlockingIOError:
-        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
-        os.close(fd)
-        raise StateError(f"another 'feedpub run' (pid {holder}) is already running for this "
-                         f"site (lock: {path}); stop it first, e.g. kill {holder}") from None
-    try:
+        found = holder(state_dir)  # -1: it has the lock but has not written its pid yet
+        pid = str(found) if found and found > 0 else "unknown"
+        raise StateError(f"another 'feedpub run' (pid {pid}) is already running for this "
+                         f"site (lock: {state_dir / LOCK_NAME}); stop it first, e.g. kill {pid}"
+                         ) from None
+    with lock:  # closing the file releases the flock; the kernel does it on kill -9 too
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
-    finally:
-        os.close(fd)  # closing releases the flock; the kernel does it on kill -9 too
 
 
 def stop_on_signals() -> threading.Event:

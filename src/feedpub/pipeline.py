@@ -122,7 +122,7 @@ def artifacts(items: list[Item], config: Config, env: Env,
     tags = _tag_items(items) if config.feeds.tags else {}
     for fmt in config.feeds.formats:
         entries = _Entries(fmt, feed_info(config, fmt), settings, cache, items)
-        yield _feed(feed_info(config, fmt), None, items, entries, config.feeds.limit)
+        yield _feed(entries.info, None, items, entries, config.feeds.limit)
         for tag, members in tags.values():
             info = feed_info(config, fmt, tag)
             yield _feed(info, tag.slug, members, entries, config.feeds.limit)

@@ -19,15 +19,12 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from feedpub.errors import FeedpubError
+from feedpub.urls import FEED_FILES, FEED_TYPES
 
 log = logging.getLogger("feedpub.serve")
 
 UTF8 = "; charset=utf-8"
-BY_NAME = {
-    "feed.xml": "application/rss+xml" + UTF8,
-    "atom.xml": "application/atom+xml" + UTF8,
-    "feed.json": "application/feed+json" + UTF8,
-}
+BY_NAME = {FEED_FILES[fmt]: FEED_TYPES[fmt] + UTF8 for fmt in FEED_FILES}  # feed.xml...
 # Chromium (156) shows an application/rss+xml or atom+xml document as plain text, so the
 # feed's <?xml-stylesheet?> never applies; served as application/xml it does. Browsers
 # (Accept: text/html) get that; feed readers get the precise type.
