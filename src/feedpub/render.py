@@ -36,13 +36,22 @@ class Rendered:
 @lru_cache(maxsize=1)
 def _markdown() -> Any:
     # Imported here, not at the top: a build with every post cached never needs Markdown.
-    # Extension instances, not names: names make Markdown scan every installed package.
+    # "extra" is built from its parts, as instances: given names (as ExtraExtension
+    # gives them), Markdown scans every installed package's entry points for them,
+    # which costs more than rendering one post.
     import markdown
-    from markdown.extensions.extra import ExtraExtension
+    from markdown.extensions.abbr import AbbrExtension
+    from markdown.extensions.attr_list import AttrListExtension
+    from markdown.extensions.def_list import DefListExtension
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.footnotes import FootnoteExtension
+    from markdown.extensions.md_in_html import MarkdownInHtmlExtension
     from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
 
-    return markdown.Markdown(extensions=[ExtraExtension(), SaneListExtension()],
-                             output_format="html")
+    extra = [FencedCodeExtension(), FootnoteExtension(), AttrListExtension(),
+             DefListExtension(), TableExtension(), AbbrExtension(), MarkdownInHtmlExtension()]
+    return markdown.Markdown(extensions=[*extra, SaneListExtension()], output_format="html")
 
 
 def markdown_to_html(source: str) -> str:
