@@ -6,11 +6,9 @@ job: in a cold build those jobs run in one process per core.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 from feedpub.cache import BuildCache, digest
@@ -83,6 +81,9 @@ def _run(jobs: dict[str, Job], progress: Progress | None, done: int,
     if len(jobs) < PARALLEL_FROM or workers < 2:
         yield from _collect(jobs, map(_job, jobs.values()), progress, done, total)
         return
+    import multiprocessing  # here: a build that renders a post or two never starts a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork is fastest, but forking a process that runs threads (the daemon) can deadlock.
     method = "fork" if threading.active_count() == 1 else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
