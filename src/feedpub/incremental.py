@@ -9,47 +9,45 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from pathlib import Path
+from typing import NamedTuple
 
 from feedpub import __version__
 from feedpub.config import Config
 from feedpub.report import BuildReport
+from feedpub.sources import SourceFile, post_files, template_files
 from feedpub.state import Ledger, open_ledger
 
 RACY_NS = 2_000_000_000  # a file touched this close to a build may change unseen
 
 
-def _tree_stats(folder: Path, suffix: str | None) -> list[tuple[str, int, int]]:
-    stats = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if suffix is None or name.endswith(suffix):
-                st = os.stat(os.path.join(dirpath, name))
-                stats.append((os.path.join(dirpath, name), st.st_size, st.st_mtime_ns))
-    return stats
+class Inputs(NamedTuple):
+    key: str  # hash of every input's path, size and mtime, and of the config
+    newest_ns: int  # the newest mtime among them
+    posts: list[SourceFile]  # the post files, for the build to read without a second walk
 
 
-def signature(config: Config) -> tuple[str, int]:
-    """(hash of every input's path, size and mtime; the newest mtime among them)."""
-    stats = _tree_stats(config.paths.posts, ".md") + _tree_stats(config.paths.templates, None)
+def signature(config: Config) -> Inputs:
+    """What the last build's inputs are compared with."""
+    posts = post_files(config.paths.posts)
+    stats = [*posts, *template_files(config.paths.templates)]
     if config.source is not None:
         st = config.source.stat()
-        stats.append((str(config.source), st.st_size, st.st_mtime_ns))
-    newest = max((s[2] for s in stats), default=0)
-    text = repr((__version__, repr(config), stats))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), newest
+        stats.append(SourceFile(str(config.source), st.st_size, st.st_mtime_ns))
+    newest = max((s.mtime_ns for s in stats), default=0)
+    text = repr((__version__, repr(config), [tuple(s) for s in stats]))
+    return Inputs(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), newest,
+                  posts)
 
 
-def unchanged(config: Config, now: dt.datetime, inputs: tuple[str, int]) -> BuildReport | None:
+def unchanged(config: Config, now: dt.datetime, inputs: Inputs) -> BuildReport | None:
     """The last build's report when nothing it depends on changed since; else None."""
     ledger = open_ledger(config.paths.state, create=False)
     if ledger is None:
         return None
     with ledger:
         built_at = int(ledger.meta("built_at_ns") or 0)
-        if ledger.meta("inputs") != inputs[0] or inputs[1] >= built_at - RACY_NS:
+        if ledger.meta("inputs") != inputs.key or inputs.newest_ns >= built_at - RACY_NS:
             return None
         valid_until = ledger.meta("valid_until")  # when the next scheduled post goes live
         if valid_until and now >= dt.datetime.fromisoformat(valid_until):
@@ -64,8 +62,8 @@ def _outputs_present(ledger: Ledger, output: Path) -> bool:
     return all((output / path).is_file() for path in ledger.output_files())
 
 
-def facts(report: BuildReport, inputs: tuple[str, int], started_ns: int) -> dict[str, str]:
+def facts(report: BuildReport, inputs: Inputs, started_ns: int) -> dict[str, str]:
     """What the fast path needs to know next time, for Ledger.record_build's meta."""
     until = report.next_publish.isoformat() if report.next_publish else ""
-    return {"inputs": inputs[0], "valid_until": until, "report": report.to_json(),
+    return {"inputs": inputs.key, "valid_until": until, "report": report.to_json(),
             "built_at_ns": str(started_ns)}

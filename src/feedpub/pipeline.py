@@ -17,12 +17,13 @@ from feedpub.cache import POSTS_PICKLE, BuildCache, digest, load_pickle, save_pi
 from feedpub.config import Config
 from feedpub.feeds import FeedInfo, Item
 from feedpub.identity import assign_ids
-from feedpub.incremental import facts
+from feedpub.incremental import Inputs, facts
 from feedpub.items import EntrySpec, Progress, entry_key, render_items
 from feedpub.output import OutputWriter
 from feedpub.posts import LoadResult, Post, Tag, read_posts, with_body, without_body
 from feedpub.render import RENDER_VERSION
 from feedpub.report import BuildReport
+from feedpub.sources import SourceFile
 from feedpub.state import open_ledger
 from feedpub.templating import PACKAGE_TEMPLATES, environment
 from feedpub.urls import feed_path, post_path, site_path, tag_page_url
@@ -41,16 +42,18 @@ class Artifact:
     produce: Callable[[], bytes]
 
 
-def load(config: Config, use_cache: bool = False) -> LoadResult:
-    """Every post, or its problems; with `use_cache`, unchanged files are not parsed again."""
+def load(config: Config, use_cache: bool = False,
+         files: Sequence[SourceFile] | None = None) -> LoadResult:
+    """Every post, or its problems; with `use_cache`, unchanged files are not parsed again.
+    `files`: the posts folder's listing, when the caller made it already."""
     previous = load_pickle(config.paths.state / POSTS_PICKLE) if use_cache else None
-    return read_posts(config.paths.posts, config.root, config.site.zone, previous)
+    return read_posts(config.paths.posts, config.root, config.site.zone, previous, files)
 
 
-def run(config: Config, now: dt.datetime, inputs: tuple[str, int], started_ns: int,
+def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         progress: Progress | None = None) -> BuildReport:
     """Build output/ as of `now`; only files whose inputs changed are rendered and written."""
-    loaded = load(config, use_cache=True)
+    loaded = load(config, use_cache=True, files=inputs.posts)
     live = selection.published(loaded.posts, now)
     env = lru_cache(maxsize=1)(partial(environment, config.paths.templates, "site"))  # on use
     with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from frontmatter.default_handlers import YAMLHandler
 from feedpub import fields
 from feedpub.errors import PostProblem
 from feedpub.slugs import slugify
+from feedpub.sources import SourceFile, post_files
 from feedpub.text import xml_safe
 
 KNOWN_KEYS = frozenset(
@@ -92,18 +92,6 @@ def with_body(post: Post, root: Path, zone: ZoneInfo) -> Post:
         return post
     again = load_post(root / post.source, post.source, zone)
     return again if isinstance(again, Post) else replace(post, body="")
-
-
-def find_post_files(posts_dir: Path) -> list[Path]:
-    """Every `*.md` under the posts folder, in a stable order (by path components)."""
-    found: list[tuple[tuple[str, ...], str]] = []
-    # os.walk and plain strings: sorting 10,000 Path objects costs more than reading them.
-    for folder, _, names in os.walk(posts_dir):
-        relative = os.path.relpath(folder, posts_dir)
-        parts = () if relative == "." else tuple(relative.split(os.sep))
-        found += [(parts + (name,), os.path.join(folder, name)) for name in names
-                  if name.endswith(".md") and os.path.isfile(os.path.join(folder, name))]
-    return [Path(path) for _, path in sorted(found)]
 
 
 def parse_post(name: str, data: bytes, zone: ZoneInfo) -> Post:
@@ -243,10 +231,12 @@ def _display_name(path: Path, root: Path) -> str:
 
 
 def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
-               previous: Mapping[str, tuple[int, int, str, Any]] | None = None) -> LoadResult:
+               previous: Mapping[str, tuple[int, int, str, Any]] | None = None,
+               files: Sequence[SourceFile] | None = None) -> LoadResult:
     """Every post under `posts_dir`; broken ones become problems, the rest still load.
 
-    A file whose size and mtime match `previous` is not read again.
+    A file whose size and mtime match `previous` is not read again. `files` is the
+    folder's listing when the caller already made it (sources.post_files).
     """
     posts: list[Post] = []
     problems: list[PostProblem] = []
@@ -254,18 +244,18 @@ def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
     prefix = _display_name(posts_dir, root)
     prefix = "" if prefix == "." else prefix + "/"
     start = len(str(posts_dir)) + 1
-    for path in find_post_files(posts_dir):
-        name = prefix + str(path)[start:]  # as _display_name gives, without pathlib's cost
-        stat = path.stat()
+    racy_from = time.time_ns() - _RACY_NS
+    for file in post_files(posts_dir) if files is None else files:
+        name = prefix + file.path[start:]  # as _display_name gives, without pathlib's cost
         known = (previous or {}).get(name)
-        if known and known[:3] == (stat.st_size, stat.st_mtime_ns, zone.key):
+        if known and known[:3] == (file.size, file.mtime_ns, zone.key):
             result = known[3]
         else:
-            result = load_post(path, name, zone)
+            result = load_post(Path(file.path), name, zone)
         # A file changed within the last seconds may change again within the same mtime
         # tick: do not trust the cache for it next time (git's "racy clean" rule).
-        racy = stat.st_mtime_ns > time.time_ns() - _RACY_NS
-        cache[name] = (-1 if racy else stat.st_size, stat.st_mtime_ns, zone.key, result)
+        racy = file.mtime_ns > racy_from
+        cache[name] = (-1 if racy else file.size, file.mtime_ns, zone.key, result)
         if isinstance(result, Post):
             posts.append(result)
         else:
