@@ -8,7 +8,9 @@ import re
 # surrogates, U+FFFE/U+FFFF) break every XML parser; feedgen raises on them.
 # DEL and the C1 controls are legal XML but "discouraged" (XML 1.0, 2.2): readers
 # such as feedparser turn them into cp1252 punctuation, so they go too.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Spelled as the characters to drop, not as "[^...allowed...]": the same set, but
+# compiling the negated class over all of Unicode costs ~5 ms at every start.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_safe(text: str) -> str:
