@@ -2,6 +2,8 @@
 
 - rendered HTML, keyed by everything that affects it (cache.sqlite);
 - serialised feed entries, keyed by their post, id and feed settings (cache.sqlite);
+- where each entry sits in the feed files last written, so the next build can copy
+  them from there (cache.sqlite);
 - parsed posts, keyed by file path, size and mtime (posts.pickle).
 A cache is never the truth: deleting .feedpub/cache.sqlite or posts.pickle only
 makes the next build slower.
@@ -13,22 +15,26 @@ import hashlib
 import os
 import pickle
 import sqlite3
+from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from feedpub import __version__
+from feedpub.output import Layout
 from feedpub.render import Rendered
 
 CACHE_DB = "cache.sqlite"
 POSTS_PICKLE = "posts.pickle"
 _PICKLE_VERSION = f"{__version__}/1"  # feedpub's version: Post's fields may change with it
 GARBAGE_RATIO = 1.25  # sweep the cache when a quarter of it is no longer used
-CACHE_VERSION = 2  # bump when the tables below change: an old cache is dropped, not migrated
+CACHE_VERSION = 3  # bump when the tables below change: an old cache is dropped, not migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, summary_html TEXT,
                                      summary_text TEXT);
 CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, data BLOB);
+CREATE TABLE IF NOT EXISTS layouts (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+                                    inode INTEGER, keys BLOB, spans BLOB);
 """
 
 
@@ -53,6 +59,7 @@ class BuildCache:
             self.db = _connect(state_dir / CACHE_DB)
         self.used: dict[str, set[str]] = {"rendered": set(), "entries": set()}
         self.pending: dict[str, bytes] = {}
+        self.pending_layouts: dict[str, Layout] = {}
 
     def __enter__(self) -> BuildCache:
         return self
@@ -100,6 +107,34 @@ class BuildCache:
         self.used["rendered"].update(k for k, _ in made)
         self.used["entries"].update(k for k, _ in entries)
 
+    def keep_entries(self, keys: Iterable[str]) -> None:
+        """Count entries as in use without fetching them (a feed copies them from its
+        last version): the sweep must not drop them."""
+        self.used["entries"].update(keys)
+
+    def layout(self, relpath: str) -> Layout | None:
+        """Where each segment sits in the file the last build wrote at `relpath`."""
+        row = self.db.execute("SELECT size, mtime_ns, inode, keys, spans FROM layouts "
+                              "WHERE path = ?", (relpath,)).fetchone()
+        if row is None:
+            return None
+        size, mtime_ns, inode, keys, spans = row
+        hexed, numbers = bytes(keys).hex(), array("q", bytes(spans))
+        if len(hexed) != 32 * len(numbers):  # 64 hex digits and two numbers per key
+            return None
+        return Layout((size, mtime_ns, inode),
+                      {hexed[i * 64:i * 64 + 64]: (numbers[2 * i], numbers[2 * i + 1])
+                       for i in range(len(numbers) // 2)})
+
+    def store_layout(self, relpath: str, layout: Layout) -> None:
+        """Remember a written file's layout; stored in one transaction by prune()."""
+        self.pending_layouts[relpath] = layout
+
+    def forget_layouts(self, relpaths: Iterable[str]) -> None:
+        """Files that are gone (stored by prune())."""
+        with self.db:
+            self.db.executemany("DELETE FROM layouts WHERE path = ?", ((p,) for p in relpaths))
+
     def store_entry(self, key: str, data: bytes) -> None:
         """Remember an entry; stored in one transaction by prune()."""
         self.pending[key] = data
@@ -110,6 +145,10 @@ class BuildCache:
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
                                 self.pending.items())
             self.pending.clear()
+            self.db.executemany("INSERT OR REPLACE INTO layouts VALUES (?, ?, ?, ?, ?, ?)",
+                                [(path, *layout.identity, *_packed(layout))
+                                 for path, layout in self.pending_layouts.items()])
+            self.pending_layouts.clear()
             for table, keys in self.used.items():
                 (rows,) = self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
                 if rows <= len(keys) * GARBAGE_RATIO:  # a little garbage is cheaper than sweeping
@@ -121,10 +160,18 @@ class BuildCache:
                 self.db.execute(f"DELETE FROM {table} WHERE key NOT IN (SELECT key FROM keep)")
 
 
+def _packed(layout: Layout) -> tuple[bytes, bytes]:
+    """A layout's keys (hex digests) as bytes, and its spans as 64-bit numbers."""
+    keys = bytes.fromhex("".join(layout.spans))
+    numbers = array("q", [n for span in layout.spans.values() for n in span])
+    return keys, numbers.tobytes()
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=30)
     if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
-        db.executescript("DROP TABLE IF EXISTS rendered; DROP TABLE IF EXISTS entries;")
+        db.executescript("DROP TABLE IF EXISTS rendered; DROP TABLE IF EXISTS entries; "
+                         "DROP TABLE IF EXISTS layouts;")
         db.execute(f"PRAGMA user_version = {CACHE_VERSION}")
     db.executescript(_SCHEMA)
     return db

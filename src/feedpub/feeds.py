@@ -1,8 +1,9 @@
 """Posts to RSS 2.0, Atom 1.0 and JSON Feed 1.1 bytes. No I/O, no clock.
 
-Each entry is serialised on its own (feedgen builds it) and a feed is its head
-plus the entries joined: an entry shared by the site feed and its tag feeds is
-serialised once, and a feed of every post is never one big tree in memory.
+Each entry is serialised on its own (feedgen builds it) and a feed is its Frame
+(the document without entries) around them: an entry shared by the site feed and
+its tag feeds is serialised once, a feed of every post is never one big tree in
+memory, and a writer can copy unchanged entries from the feed's last version.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from feedpub import __version__
 from feedpub.posts import Post
@@ -152,29 +153,42 @@ def _generator(info: FeedInfo, updated: dt.datetime, self_type: str) -> Any:
     return fg
 
 
-def _assemble(head: bytes, closing: bytes, entries: Sequence[bytes], info: FeedInfo) -> bytes:
+class Frame(NamedTuple):
+    """A feed without its entries: the bytes before, between and after them."""
+
+    head: bytes
+    separator: bytes
+    tail: bytes
+
+    def around(self, entries: Sequence[bytes]) -> bytes:
+        return b"".join([self.head, self.separator.join(entries), self.tail])
+
+
+def frame(fmt: str, info: FeedInfo, items: Sequence[Item]) -> Frame:
+    """The document of a feed in `fmt` for `items`, with room for their entries."""
+    return _FRAMES[fmt](info, items)
+
+
+def _xml_frame(document: bytes, closing: bytes, info: FeedInfo) -> Frame:
     if info.stylesheet:
-        end = head.index(b"?>") + 2
+        end = document.index(b"?>") + 2
         pi = f'\n<?xml-stylesheet href="{info.stylesheet}" type="text/xsl"?>'.encode()
-        head = head[:end] + pi + head[end:]
-    cut = head.rindex(closing)
-    return b"".join([head[:cut], *entries, head[cut:]])
+        document = document[:end] + pi + document[end:]
+    cut = document.rindex(closing)
+    return Frame(document[:cut], b"", document[cut:])
 
 
-def rss_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[bytes]) -> bytes:
-    """An RSS 2.0 document: the channel from `info`, then the serialised items."""
-    head = _generator(info, feed_updated(items), FEED_TYPES["rss"]).rss_str(pretty=True)
-    return _assemble(head, b"</channel>", entries, info)
+def _rss_frame(info: FeedInfo, items: Sequence[Item]) -> Frame:
+    fg = _generator(info, feed_updated(items), FEED_TYPES["rss"])
+    return _xml_frame(fg.rss_str(pretty=True), b"</channel>", info)
 
 
-def atom_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[bytes]) -> bytes:
-    """An Atom 1.0 document."""
-    head = _generator(info, feed_updated(items), FEED_TYPES["atom"]).atom_str(pretty=True)
-    return _assemble(head, b"</feed>", entries, info)
+def _atom_frame(info: FeedInfo, items: Sequence[Item]) -> Frame:
+    fg = _generator(info, feed_updated(items), FEED_TYPES["atom"])
+    return _xml_frame(fg.atom_str(pretty=True), b"</feed>", info)
 
 
-def json_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[bytes]) -> bytes:
-    """A JSON Feed 1.1 document."""
+def _json_frame(info: FeedInfo, items: Sequence[Item]) -> Frame:
     head = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": info.title,
@@ -185,13 +199,17 @@ def json_feed(info: FeedInfo, items: Sequence[Item], entries: Sequence[bytes]) -
         "authors": [{"name": info.author_name or info.title}],
     }
     text = json.dumps(head, ensure_ascii=False, indent=2)[:-2].encode("utf-8")
-    if not entries:
-        return text + b',\n  "items": []\n}\n'
-    return b"".join([text, b',\n  "items": [\n    ', b",\n    ".join(entries), b"\n  ]\n}\n"])
+    if not items:
+        return Frame(text + b',\n  "items": []\n}\n', b"", b"")
+    return Frame(text + b',\n  "items": [\n    ', b",\n    ", b"\n  ]\n}\n")
 
 
-SERIALISERS = {
-    "rss": (rss_item, rss_feed),
-    "atom": (atom_entry, atom_feed),
-    "json": (json_item, json_feed),
+_FRAMES: dict[str, Callable[[FeedInfo, Sequence[Item]], Frame]] = {
+    "rss": _rss_frame, "atom": _atom_frame, "json": _json_frame}
+
+
+SERIALISERS: dict[str, Callable[[Item, FeedInfo], bytes]] = {
+    "rss": rss_item,
+    "atom": atom_entry,
+    "json": json_item,
 }

@@ -69,7 +69,7 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
 def _job(job: Job) -> Made:
     post, item_id, url, specs = job
     item = Item(post, item_id, url, render_markdown(post.body, post.summary, post.slug, url))
-    entries = {entry_key(fmt, settings, item_id, post.fingerprint): SERIALISERS[fmt][0](item, info)
+    entries = {entry_key(fmt, settings, item_id, post.fingerprint): SERIALISERS[fmt](item, info)
                for fmt, info, settings in specs}
     return item.rendered, entries
 

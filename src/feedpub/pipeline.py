@@ -19,7 +19,7 @@ from feedpub.feeds import FeedInfo, Item
 from feedpub.identity import assign_ids
 from feedpub.incremental import Inputs, facts
 from feedpub.items import EntrySpec, Progress, entry_key, render_items
-from feedpub.output import OutputWriter
+from feedpub.output import OutputWriter, Part, Segment
 from feedpub.posts import LoadResult, Post, Tag, read_posts, with_body, without_body
 from feedpub.render import RENDER_VERSION
 from feedpub.report import BuildReport
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import jinja2
 
 TagItems = dict[str, tuple[Tag, list[Item]]]
+ONE_BY_ONE = 16  # entries fetched from the cache one at a time before all are fetched
 Env = Callable[[], "jinja2.Environment"]
 
 
@@ -39,7 +40,7 @@ Env = Callable[[], "jinja2.Environment"]
 class Artifact:
     path: str  # relative to output/
     key: str  # hash of every input: the same key gives the same bytes
-    produce: Callable[[], bytes]
+    produce: Callable[[], bytes | Sequence[Part]]  # bytes, or segments (see output.py)
 
 
 def load(config: Config, use_cache: bool = False,
@@ -62,11 +63,13 @@ def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         items = render_items(live, identity.ids, config.site.url, cache, progress,
                              entry_specs(config),
                              partial(with_body, root=config.root, zone=config.site.zone))
-        writer = OutputWriter(config.paths.output, ledger.output_files())
+        writer = OutputWriter(config.paths.output, ledger.output_files(), layouts=cache,
+                              trash=config.paths.state / "trash")
         for artifact in artifacts(items, config, env, cache):
             writer.write_lazy(artifact.path, artifact.key, artifact.produce)
         cache.prune()
         removed = writer.remove_stale()
+        cache.forget_layouts(removed)
         new_ids = {c.row.id for c in identity.changes if c.old_id is None} - set(known)
         report = BuildReport(
             published=len(live),
@@ -89,6 +92,7 @@ def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         from feedpub.digest_build import restore_digests_if_missing
 
         restore_digests_if_missing(config, now)
+    writer.finish()
     return report
 
 
@@ -146,18 +150,25 @@ class _Entries:
 
     def __init__(self, fmt: str, info: FeedInfo, settings: str, cache: BuildCache | None,
                  items: Sequence[Item]):
-        self.serialise = feeds.SERIALISERS[fmt][0]
+        self.serialise = feeds.SERIALISERS[fmt]
         self.info, self.fmt, self.settings, self.cache = info, fmt, settings, cache
         self.keys = {i.id: entry_key(fmt, settings, i.id, i.post.fingerprint) for i in items}
-        self.made: dict[str, bytes] | None = None  # fetched when a feed first needs them
+        self.made: dict[str, bytes] = {}
+        self.lookups = 0  # entries fetched one by one; past ONE_BY_ONE, all are fetched
+        if cache:  # feeds may copy them from their last version instead of fetching them
+            cache.keep_entries(self.keys.values())
 
     def key(self, item: Item) -> str:
         return self.keys[item.id]
 
     def data(self, item: Item) -> bytes:
-        if self.made is None:
-            self.made = self.cache.entries(self.keys.values()) if self.cache else {}
         key = self.keys[item.id]
+        if key not in self.made and self.cache:
+            # A feed copied from its last version needs only its new entries; a feed
+            # written from scratch needs them all, in one query.
+            self.lookups += 1
+            wanted = self.keys.values() if self.lookups == ONE_BY_ONE else [key]
+            self.made.update(self.cache.entries(wanted))
         if key not in self.made:
             self.made[key] = self.serialise(item, self.info)
             if self.cache:
@@ -169,12 +180,29 @@ def _feed(info: FeedInfo, tag_slug: str | None, items: Sequence[Item], entries: 
           limit: int) -> Artifact:
     chosen = selection.limited(items, limit)
     key = digest(entries.fmt, info, [entries.key(i) for i in chosen])
+    return Artifact(feed_path(entries.fmt, tag_slug), key,
+                    partial(_feed_parts, info, chosen, entries))
 
-    def produce() -> bytes:
-        serialise_feed = feeds.SERIALISERS[entries.fmt][1]
-        return serialise_feed(info, chosen, [entries.data(i) for i in chosen])
 
-    return Artifact(feed_path(entries.fmt, tag_slug), key, produce)
+def _feed_parts(info: FeedInfo, chosen: Sequence[Item], entries: _Entries) -> list[Part]:
+    """The feed as segments the writer can copy from the file's last version: the
+    frame's head and tail, and each entry (with the separator before it, if any)."""
+    frame = lru_cache(maxsize=1)(partial(feeds.frame, entries.fmt, info, chosen))
+    frame_key = digest("frame", entries.fmt, info, feeds.feed_updated(chosen), bool(chosen))
+    parts: list[Part] = [Segment(frame_key, lambda: frame().head)]
+    separator = frame().separator if entries.fmt == "json" else b""
+    for n, item in enumerate(chosen):
+        if n and separator:
+            parts.append(Segment(digest(entries.key(item), separator),
+                                 partial(_separated, separator, entries, item)))
+        else:
+            parts.append(Segment(entries.key(item), partial(entries.data, item)))
+    parts.append(Segment(digest(frame_key, "tail"), lambda: frame().tail))
+    return parts
+
+
+def _separated(separator: bytes, entries: _Entries, item: Item) -> bytes:
+    return separator + entries.data(item)
 
 
 def _pages(items: list[Item], tags: TagItems, config: Config, env: Env,

@@ -1,0 +1,133 @@
+"""Feeds rebuilt from their last version (unchanged entries copied by the kernel) are
+byte for byte the feeds a build from scratch writes, whatever changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import feedpub.output
+from tests.conftest import Site, build_in_process, make_corpus, tree_bytes
+
+CONFIG = """
+    [site]
+    title = "Example"
+    url = "https://example.org/"
+    timezone = "UTC"
+    pages = false
+    [feeds]
+    formats = ["rss", "atom", "json"]
+    limit = 0
+"""
+
+
+def _fresh_build(site: Site, tmp_path: Path) -> dict[str, bytes]:
+    """The same posts and ledger (so the same ids), no caches and no output: from scratch."""
+    fresh = Site(tmp_path / "fresh")
+    shutil.rmtree(fresh.root, ignore_errors=True)
+    shutil.copytree(site.posts, fresh.posts)
+    shutil.copy(site.root / "feedpub.toml", fresh.root / "feedpub.toml")
+    (fresh.root / ".feedpub").mkdir()
+    for ledger in (site.root / ".feedpub").glob("feedpub.sqlite*"):
+        shutil.copy(ledger, fresh.root / ".feedpub" / ledger.name)
+    build_in_process(fresh)
+    return tree_bytes(fresh.output)
+
+
+@pytest.fixture
+def corpus(site: Site) -> list[Path]:
+    site.write_config(CONFIG)
+    make_corpus(site.posts, 30)
+    build_in_process(site)
+    return sorted(site.posts.glob("*.md"))
+
+
+@pytest.fixture
+def copied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Bytes the writer copied from feeds' last versions (the real call, counted)."""
+    counts: list[int] = []
+    real = os.copy_file_range
+
+    def counting(*args: int) -> int:
+        done = real(*args)
+        counts.append(done)
+        return done
+
+    monkeypatch.setattr(feedpub.output.os, "copy_file_range", counting)
+    return counts
+
+
+def _append(text: str) -> Callable[[Path], None]:
+    def edit(path: Path) -> None:
+        path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+    return edit
+
+
+def _retitle(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title:", "title: Renamed", 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("which", "change"), [
+    (15, _append("\nA new paragraph.\n")),  # the middle of every feed
+    (0, _append("\n[link](../elsewhere/)\n")),
+    (-1, _append("\nLast words.\n")),
+    (7, _retitle),
+    (3, lambda path: path.unlink()),  # gone from the site feed and its tags' feeds
+])
+def test_an_edited_feed_is_the_feed_built_from_scratch(
+        site: Site, corpus: list[Path], copied: list[int], tmp_path: Path, which: int,
+        change: Callable[[Path], None]) -> None:
+    site_feed = (site.output / "feed.xml").stat().st_size
+    change(corpus[which])
+    report = build_in_process(site)
+    assert "feed.xml" in report.written or "feed.json" in report.written
+    assert tree_bytes(site.output) == _fresh_build(site, tmp_path)
+    # Most of each rewritten feed came from its last version, not through Python.
+    assert sum(copied) > site_feed
+
+
+def test_a_new_post_and_a_second_edit_copy_from_the_last_copy(
+        site: Site, corpus: list[Path], copied: list[int], tmp_path: Path) -> None:
+    site.post("zz-new.md", "title: Newest\ndate: 2026-11-20\ntags: [python, brand-new]",
+              body="Fresh.\n")
+    build_in_process(site)
+    _append("\nAgain.\n")(corpus[10])
+    build_in_process(site)
+    assert copied
+    assert tree_bytes(site.output) == _fresh_build(site, tmp_path)
+    assert (site.output / "tags" / "brand-new" / "feed.json").is_file()
+
+
+def test_a_feed_changed_by_hand_is_written_whole(
+        site: Site, corpus: list[Path], copied: list[int], tmp_path: Path) -> None:
+    feed = site.output / "atom.xml"
+    feed.write_bytes(feed.read_bytes().replace(b"<entry>", b"<entry >", 1))  # same size, new mtime
+    for path in site.output.rglob("*.*"):  # every feed: none may be copied from
+        path.write_bytes(path.read_bytes())
+    _append("\nEdited.\n")(corpus[12])
+    build_in_process(site)
+    assert copied == []
+    assert tree_bytes(site.output) == _fresh_build(site, tmp_path)
+
+
+def test_one_edit_keeps_every_cached_entry_and_empties_the_trash(
+        site: Site, corpus: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    state = site.root / ".feedpub"
+    monkeypatch.setattr(feedpub.output, "TRASH_FROM", 0)  # these feeds are small: all of them
+
+    def entries() -> int:
+        with sqlite3.connect(state / "cache.sqlite") as db:
+            return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    before = entries()
+    for n in range(3):  # none of them fetches the copied entries: the sweep must keep them
+        _append(f"\nEdit {n}.\n")(corpus[20])
+        build_in_process(site)
+    assert entries() >= before
+    assert list((state / "trash").iterdir()) == []  # the replaced feeds went through it
