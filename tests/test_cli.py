@@ -12,6 +12,8 @@ from pathlib import Path
 
 import feedparser
 
+from feedpub import __version__
+from feedpub.cli import digest, parse
 from tests.conftest import FIXTURES, Site, make_corpus, tree_state
 
 ERROR_LINE = re.compile(r"^error: posts/[^:]+\.md:\d+: (\w+: )?.+\(.+\)$")
@@ -23,12 +25,42 @@ def test_help_and_version_exit_0(site: Site) -> None:
     for command in ("build", "check", "init"):
         assert command in result.stdout
     assert site.cli("build", "--help").returncode == 0
-    assert site.cli("--version").stdout.startswith("feedpub")
+    assert site.cli("--version").stdout == f"feedpub, version {__version__}\n"
 
 
-def test_unknown_command_or_option_exits_2(site: Site) -> None:
-    assert site.cli("frobnicate").returncode == 2
-    assert site.cli("build", "--no-such-option").returncode == 2
+def test_no_command_prints_the_help_on_stderr_and_exits_2(site: Site) -> None:
+    result = site.cli()
+    assert result.returncode == 2
+    assert result.stdout == "" and "build" in result.stderr
+
+
+def test_unknown_command_or_option_or_bad_value_exits_2(site: Site) -> None:
+    for args in (["frobnicate"], ["build", "--no-such-option"], ["digest", "--days", "0"],
+                 ["digest", "--latest"], ["serve", "--port", "eighty"]):
+        result = site.cli(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith("usage: feedpub") and "error: " in result.stderr, args
+    assert not site.output.exists()
+
+
+def test_common_options_count_before_and_after_the_command_and_the_last_config_wins() -> None:
+    command, obj, options = parse(["-q", "-c", "a.toml", "digest", "-vv", "--days", "3",
+                                   "--config", "b.toml", "--preview"])
+    assert command is digest
+    assert (obj.verbosity, obj.config_path) == (1, Path("b.toml"))
+    assert options == {"since": None, "days": 3, "latest": None, "tag": None,
+                       "preview": True, "explain": False}
+    assert parse(["-c", "a.toml", "build"])[1].config_path == Path("a.toml")
+    assert parse(["build"])[1].config_path is None
+
+
+def test_help_imports_neither_click_nor_the_server() -> None:
+    code = ("import sys\nfrom feedpub.cli import main\n"
+            "try: main(['--help'])\nexcept SystemExit: pass\n"
+            "bad = [m for m in ('click', 'starlette', 'uvicorn', 'apscheduler', 'watchdog', "
+            "'rich', 'jinja2') if m in sys.modules]\nassert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_init_in_an_empty_folder_then_build_works(tmp_path: Path) -> None:

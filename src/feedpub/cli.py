@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
-
-import click
+from typing import TYPE_CHECKING, Any
 
 from feedpub import __version__
-from feedpub.errors import EXIT_OK, EXIT_POST_ERRORS, FeedpubError
+from feedpub.errors import EXIT_CONFIG, EXIT_OK, EXIT_POST_ERRORS, FeedpubError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 
 class Context:
@@ -27,7 +29,7 @@ class Context:
 
     def say(self, message: str, level: int = 0) -> None:
         if self.verbosity >= level:
-            click.echo(message)
+            print(message, flush=True)  # in order with stderr when both go to one pipe
 
 
 def now() -> dt.datetime:
@@ -36,47 +38,9 @@ def now() -> dt.datetime:
 
 def report_problems(problems: Any) -> None:
     for problem in problems:
-        click.echo(f"{problem.severity}: {problem}", err=True)
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
 
 
-def _set_config(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
-    if value is not None:
-        ctx.ensure_object(Context).config_path = value
-
-
-def _shift_verbosity(sign: int) -> Any:
-    def callback(ctx: click.Context, _: click.Parameter, value: int) -> None:
-        ctx.ensure_object(Context).verbosity += sign * value
-
-    return callback
-
-
-def common_options(command: Any) -> Any:
-    """--config, -q and -v after the command name too (`feedpub build --config x.toml`)."""
-    command = click.option("--config", "-c", type=click.Path(path_type=Path),
-                           expose_value=False, callback=_set_config,
-                           help="feedpub.toml to use.")(command)
-    command = click.option("-q", "--quiet", count=True, expose_value=False,
-                           callback=_shift_verbosity(-1), help="Say less.")(command)
-    return click.option("-v", "--verbose", count=True, expose_value=False,
-                        callback=_shift_verbosity(1), help="Say more.")(command)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="feedpub")
-@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
-              help="feedpub.toml to use (default: ./feedpub.toml, else built-in defaults).")
-@click.option("-q", "--quiet", "quiet", count=True, help="Say less (errors only).")
-@click.option("-v", "--verbose", "verbose", count=True, help="Say more.")
-@click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, quiet: int, verbose: int) -> None:
-    """feedpub: Markdown posts to RSS, Atom and JSON feeds and email digests."""
-    ctx.obj = Context(config_path, verbose - quiet)
-
-
-@cli.command()
-@common_options
-@click.pass_obj
 def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
     from feedpub.build import build as run_build
@@ -96,16 +60,6 @@ def build(obj: Context) -> None:
     sys.exit(EXIT_POST_ERRORS if report.errors else EXIT_OK)
 
 
-@cli.command()
-@common_options
-@click.option("--since", metavar="DATE", help="Posts dated since DATE (site time zone).")
-@click.option("--days", type=click.IntRange(1), help="Posts dated within the last N days.")
-@click.option("--latest", type=click.IntRange(1), help="The N newest posts.")
-@click.option("--tag", metavar="TAG", help="Only posts with this tag.")
-@click.option("--preview", is_flag=True,
-              help="Render into output/digests/preview/; record nothing.")
-@click.option("--explain", is_flag=True, help="Say for every post why it is in or out.")
-@click.pass_obj
 def digest(obj: Context, since: str | None, days: int | None, latest: int | None,
            tag: str | None, preview: bool, explain: bool) -> None:
     """Render the next email digest (or the chosen window) into output/digests/."""
@@ -116,14 +70,11 @@ def digest(obj: Context, since: str | None, days: int | None, latest: int | None
     result = make_digest(config, now(), request)
     report_problems(result.problems)
     for line in result.explanation if explain else ():
-        click.echo(line)
+        print(line)
     obj.say(result.message)
     sys.exit(EXIT_POST_ERRORS if any(p.severity == "error" for p in result.problems) else EXIT_OK)
 
 
-@cli.command()
-@common_options
-@click.pass_obj
 def check(obj: Context) -> None:
     """Validate config, posts and templates without writing anything."""
     from feedpub.check import check as run_check
@@ -135,10 +86,6 @@ def check(obj: Context) -> None:
     sys.exit(EXIT_POST_ERRORS if errors else EXIT_OK)
 
 
-@cli.command()
-@common_options
-@click.option("--force", is_flag=True, help="Overwrite an existing feedpub.toml.")
-@click.pass_obj
 def init(obj: Context, force: bool) -> None:
     """Write a commented feedpub.toml and an example post here."""
     from feedpub.scaffold import init as run_init
@@ -148,11 +95,6 @@ def init(obj: Context, force: bool) -> None:
         obj.say(f"wrote {path}")
 
 
-@cli.command()
-@common_options
-@click.option("--host", help="Address to listen on (default: [server] host, 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default: [server] port, 8000).")
-@click.pass_obj
 def serve(obj: Context, host: str | None, port: int | None) -> None:
     """Serve output/ over HTTP (ETag, 304, gzip) until interrupted."""
     from feedpub.lock import setup_logging
@@ -164,12 +106,6 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     serve_forever(config.paths.output, host or config.server.host, port, obj.verbosity > 1)
 
 
-@cli.command()
-@common_options
-@click.option("--no-serve", is_flag=True, help="Keep output/ current without serving it.")
-@click.option("--host", help="Address to listen on (default: [server] host, 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default: [server] port, 8000).")
-@click.pass_obj
 def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> None:
     """Build, then keep feeds and digests current (file events, publish times, schedule)."""
     from feedpub.daemon import run as run_daemon
@@ -181,29 +117,121 @@ def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> Non
     run_daemon(config, host or config.server.host, port, not no_serve, obj.verbosity)
 
 
-@cli.command()
-@common_options
-@click.pass_obj
 def status(obj: Context) -> None:
     """What is published, what is scheduled and when, the next and the last digest."""
     from feedpub.status import status as site_status
 
-    click.echo(site_status(obj.config(), now()), nl=False)
+    print(site_status(obj.config(), now()), end="")
 
 
-def main() -> None:
-    """Entry point: map user errors to messages and exit codes."""
+def at_least_1(text: str) -> int:
+    """argparse type for --days and --latest: a whole number >= 1."""
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return value
+
+
+def common_options() -> argparse.ArgumentParser:
+    """--config, -q and -v after the command name too (`feedpub build --config x.toml`).
+
+    -q and -v count into their own names, added to the group's by parse(); --config
+    has no default, so it only replaces the group's when given.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", dest="config_path", type=Path, metavar="PATH",
+                        default=argparse.SUPPRESS, help="feedpub.toml to use.")
+    common.add_argument("-q", "--quiet", dest="less", action="count", default=0,
+                        help="Say less.")
+    common.add_argument("-v", "--verbose", dest="more", action="count", default=0,
+                        help="Say more.")
+    return common
+
+
+def add_command(commands: Any, command: Callable[..., None]) -> argparse.ArgumentParser:
+    """A subparser named after `command`, its help the docstring, taking the common options."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        command.__name__, help=command.__doc__, description=command.__doc__,
+        parents=[common_options()], allow_abbrev=False)
+    parser.set_defaults(command=command)
+    return parser
+
+
+def add_digest_options(parser: argparse.ArgumentParser) -> None:
+    """Which posts go into the digest, and whether it is a preview."""
+    parser.add_argument("--since", metavar="DATE",
+                        help="Posts dated since DATE (site time zone).")
+    parser.add_argument("--days", type=at_least_1, metavar="N",
+                        help="Posts dated within the last N days.")
+    parser.add_argument("--latest", type=at_least_1, metavar="N", help="The N newest posts.")
+    parser.add_argument("--tag", metavar="TAG", help="Only posts with this tag.")
+    parser.add_argument("--preview", action="store_true",
+                        help="Render into output/digests/preview/; record nothing.")
+    parser.add_argument("--explain", action="store_true",
+                        help="Say for every post why it is in or out.")
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """--host and --port, for serve and run."""
+    parser.add_argument("--host",
+                        help="Address to listen on (default: [server] host, 127.0.0.1).")
+    parser.add_argument("--port", type=int,
+                        help="Port to listen on (default: [server] port, 8000).")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """`feedpub [OPTIONS] COMMAND [OPTIONS]`: the group's options, then one parser a command."""
+    parser = argparse.ArgumentParser(
+        prog="feedpub", allow_abbrev=False,
+        description="feedpub: Markdown posts to RSS, Atom and JSON feeds and email digests.")
+    parser.add_argument("--version", action="version", version=f"feedpub, version {__version__}",
+                        help="Show the version and exit.")
+    parser.add_argument("-c", "--config", dest="config_path", type=Path, metavar="PATH",
+                        help="feedpub.toml to use (default: ./feedpub.toml, else built-in "
+                             "defaults).")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="Say less (errors only).")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="Say more.")
+    parser.set_defaults(command=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    add_command(commands, build)
+    add_command(commands, check)
+    add_digest_options(add_command(commands, digest))
+    add_command(commands, init).add_argument("--force", action="store_true",
+                                             help="Overwrite an existing feedpub.toml.")
+    options = add_command(commands, run)
+    options.add_argument("--no-serve", action="store_true",
+                         help="Keep output/ current without serving it.")
+    add_server_options(options)
+    add_server_options(add_command(commands, serve))
+    add_command(commands, status)
+    return parser
+
+
+def parse(argv: Sequence[str] | None = None) -> tuple[Callable[..., None], Context, dict[str, Any]]:
+    """The command to run, its Context and its own options; exit 2 on a usage error."""
+    parser = make_parser()
+    options = vars(parser.parse_args(argv))
+    command = options.pop("command")
+    if command is None:  # like click: the help, on stderr, as a usage error
+        parser.print_help(sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    more = options.pop("verbose") + options.pop("more")
+    less = options.pop("quiet") + options.pop("less")
+    return command, Context(options.pop("config_path"), more - less), options
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the command; map user errors to messages and exit codes."""
+    command, obj, options = parse(argv)
+    try:
+        command(obj, **options)
+    except KeyboardInterrupt:
+        print("\naborted", file=sys.stderr)  # the newline closes the terminal's ^C
         sys.exit(130)
     except FeedpubError as exc:
         for line in str(exc).splitlines():
-            click.echo(f"error: {line}", err=True)
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
