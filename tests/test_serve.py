@@ -300,9 +300,8 @@ def _other_address() -> str | None:
 
 
 def test_help_does_not_import_the_server() -> None:
-    code = ("import sys; from feedpub.cli import cli; "
-            "sys.argv = ['feedpub', '--help']\n"
-            "try: cli.main(standalone_mode=False)\nexcept SystemExit: pass\n"
+    code = ("import sys; from feedpub.cli import main\n"
+            "try: main(['--help'])\nexcept SystemExit: pass\n"
             "bad = [m for m in ('starlette', 'uvicorn', 'apscheduler', 'watchdog') "
             "if m in sys.modules]\nassert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
