@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedpub.posts import Post, parse_post, read_posts
+from feedpub.parse import parse_post
+from feedpub.posts import Post, read_posts
 from tests.conftest import FIXTURES, Site
 
 UTC = dt.UTC
