@@ -131,3 +131,59 @@ def test_one_edit_keeps_every_cached_entry_and_empties_the_trash(
         build_in_process(site)
     assert entries() >= before
     assert list((state / "trash").iterdir()) == []  # the replaced feeds went through it
+
+
+def test_one_edit_through_the_cli_gives_the_bytes_of_a_build_from_scratch(
+        site: Site, corpus: list[Path], tmp_path: Path) -> None:
+    # A real process: Markdown is not imported yet, so the post renders in a forked worker.
+    _append("\nThrough the CLI.\n")(corpus[5])
+    site.cli("build", check=True)
+    assert tree_bytes(site.output) == _fresh_build(site, tmp_path)
+
+
+WORKER_SCRIPT = """
+import sys
+from feedpub.items import render_job
+from feedpub.render_worker import RenderWorker
+from tests.conftest import Site
+
+site = Site(__import__("pathlib").Path(sys.argv[1]))
+config = site.config()
+from feedpub.pipeline import entry_specs, load  # no Markdown yet: the worker imports it
+posts = load(config).posts[:3]
+jobs = [(p, "tag:example.org,2024:" + p.slug, "https://example.org/posts/" + p.slug + "/",
+         entry_specs(config)) for p in posts]
+worker = RenderWorker.start()
+assert worker is not None and "markdown" not in sys.modules
+made = worker.run(jobs)
+worker.close()
+assert made == [render_job(job) for job in jobs], "worker and in-process renders differ"
+assert RenderWorker.start() is None, "a worker is pointless once Markdown is imported here"
+print("ok", len(made))
+"""
+
+FAILING_SCRIPT = """
+from feedpub.render_worker import RenderWorker
+
+worker = RenderWorker.start()
+assert worker is not None
+assert worker.run([("not", "a", "job")]) is None  # the job fails: the caller renders itself
+worker.close()
+idle = RenderWorker.start()
+idle.close()  # no job at all: the worker leaves at once, and is reaped
+print("ok")
+"""
+
+
+def test_the_render_worker_renders_like_this_process_and_fails_softly(
+        site: Site, corpus: list[Path]) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    for script, args in ((WORKER_SCRIPT, [str(site.root)]), (FAILING_SCRIPT, [])):
+        result = subprocess.run([sys.executable, "-c", script, *args], cwd=REPO,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("ok")

@@ -16,8 +16,9 @@ from feedpub.config import Config
 from feedpub.report import BuildReport
 from feedpub.state import exclusive
 
-if TYPE_CHECKING:  # posts.py imports YAML: a no-change build must not pay for it
+if TYPE_CHECKING:  # a no-change build must not pay for these
     from feedpub.posts import LoadResult
+    from feedpub.render_worker import RenderWorker
 
 __all__ = ["BuildReport", "build", "load"]
 Progress = Callable[[int, int], None]
@@ -31,11 +32,12 @@ def load(config: Config) -> LoadResult:
 
 
 def build(config: Config, now: dt.datetime, progress: Progress | None = None,
-          force: bool = False) -> BuildReport:
+          force: bool = False, worker: RenderWorker | None = None) -> BuildReport:
     """Bring output/ up to date with posts/ as of `now`; broken posts are reported, not fatal.
 
     When no input changed since the last build (and no scheduled post fell due),
-    nothing is read or written and the last build's report is returned.
+    nothing is read or written and the last build's report is returned. `worker`:
+    a process to render a few posts in (see render_worker.py); the caller closes it.
     """
     started_ns = time.time_ns()
     with exclusive(config.paths.state, "build.lock"):
@@ -44,4 +46,4 @@ def build(config: Config, now: dt.datetime, progress: Progress | None = None,
             return report
         from feedpub.pipeline import run
 
-        return run(config, now, inputs, started_ns, progress)
+        return run(config, now, inputs, started_ns, progress, worker)

@@ -10,12 +10,16 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from feedpub.cache import BuildCache, digest
 from feedpub.feeds import SERIALISERS, FeedInfo, Item
 from feedpub.posts import Post
-from feedpub.render import EXTENSIONS, RENDER_VERSION, Rendered, render_markdown
+from feedpub.render import EXTENSIONS, RENDER_VERSION, Rendered, load_markdown, render_markdown
 from feedpub.urls import post_url
+
+if TYPE_CHECKING:
+    from feedpub.render_worker import RenderWorker
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 48  # fewer posts than this render faster than worker processes start
@@ -39,12 +43,13 @@ def entry_key(fmt: str, settings: str, item_id: str, fingerprint: str) -> str:
 def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
                  cache: BuildCache | None, progress: Progress | None = None,
                  specs: Sequence[EntrySpec] = (),
-                 full: Callable[[Post], Post] = lambda post: post) -> list[Item]:
+                 full: Callable[[Post], Post] = lambda post: post,
+                 worker: RenderWorker | None = None) -> list[Item]:
     """An Item per published post, in the given order; only uncached posts are rendered
     (and their entries for `specs` serialised). With a cache, what is made goes straight
     into it and Items fetch their HTML when asked: a cold build of 10,000 posts never
     holds the whole site's HTML at once. `full` gives a post its body when a cache
-    left it out."""
+    left it out. A few posts go to `worker` when there is one (see render_worker.py)."""
     urls = [post_url(site_url, p.slug) for p in live]
     keys = [render_key(p, u) for p, u in zip(live, urls, strict=True)]
     known = cache.known_renders(keys) if cache else set()
@@ -52,7 +57,7 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
                for p, u, k in zip(live, urls, keys, strict=True) if k not in known}
     sources: dict[str, Rendered | Callable[[], Rendered]] = {}
     batch: list[tuple[str, Made]] = []
-    for key, made in _run(missing, progress, len(live) - len(missing), len(live)):
+    for key, made in _run(missing, progress, len(live) - len(missing), len(live), worker):
         if cache is None:
             sources[key] = made[0]
             continue
@@ -66,7 +71,15 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
     return [Item(p, ids[p.slug], u, sources[k]) for p, u, k in zip(live, urls, keys, strict=True)]
 
 
-def _job(job: Job) -> Made:
+def warm_up() -> None:
+    """Import what rendering a post needs (a render worker does it before its first job)."""
+    from feedgen.entry import FeedEntry  # noqa: F401
+    from lxml import etree  # noqa: F401
+
+    load_markdown()
+
+
+def render_job(job: Job) -> Made:
     post, item_id, url, specs = job
     item = Item(post, item_id, url, render_markdown(post.body, post.summary, post.slug, url))
     entries = {entry_key(fmt, settings, item_id, post.fingerprint): SERIALISERS[fmt](item, info)
@@ -74,13 +87,17 @@ def _job(job: Job) -> Made:
     return item.rendered, entries
 
 
-def _run(jobs: dict[str, Job], progress: Progress | None, done: int,
-         total: int) -> Iterator[tuple[str, Made]]:
+def _run(jobs: dict[str, Job], progress: Progress | None, done: int, total: int,
+         worker: RenderWorker | None = None) -> Iterator[tuple[str, Made]]:
     """Run `jobs`, yielding (key, result) in order; with many, in one process per core."""
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        yield from _collect(jobs, map(_job, jobs.values()), progress, done, total)
+        made = worker.run(list(jobs.values())) if worker and jobs else None
+        outputs = iter(made) if made is not None else map(render_job, jobs.values())
+        yield from _collect(jobs, outputs, progress, done, total)
         return
+    if worker:
+        worker.close()  # the pool's processes do this work
     import multiprocessing  # here: a build that renders a post or two never starts a pool
     from concurrent.futures import ProcessPoolExecutor
 
@@ -88,7 +105,7 @@ def _run(jobs: dict[str, Job], progress: Progress | None, done: int,
     method = "fork" if threading.active_count() == 1 else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         chunk = max(1, min(32, len(jobs) // (workers * 8)))
-        yield from _collect(jobs, pool.map(_job, jobs.values(), chunksize=chunk), progress,
+        yield from _collect(jobs, pool.map(render_job, jobs.values(), chunksize=chunk), progress,
                             done, total)
 
 

@@ -31,6 +31,8 @@ from feedpub.urls import feed_path, post_path, site_path, tag_page_url
 if TYPE_CHECKING:
     import jinja2
 
+    from feedpub.render_worker import RenderWorker
+
 TagItems = dict[str, tuple[Tag, list[Item]]]
 ONE_BY_ONE = 16  # entries fetched from the cache one at a time before all are fetched
 Env = Callable[[], "jinja2.Environment"]
@@ -52,9 +54,13 @@ def load(config: Config, use_cache: bool = False,
 
 
 def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
-        progress: Progress | None = None) -> BuildReport:
-    """Build output/ as of `now`; only files whose inputs changed are rendered and written."""
+        progress: Progress | None = None, worker: RenderWorker | None = None) -> BuildReport:
+    """Build output/ as of `now`; only files whose inputs changed are rendered and written.
+    `worker`: a process to render a few posts in (it is importing Markdown meanwhile)."""
     loaded = load(config, use_cache=True, files=inputs.posts)
+    save_pickle(config.paths.state / POSTS_PICKLE,
+                {name: (*entry[:3], without_body(entry[3]) if isinstance(entry[3], Post)
+                        else entry[3]) for name, entry in loaded.cache.items()})
     live = selection.published(loaded.posts, now)
     env = lru_cache(maxsize=1)(partial(environment, config.paths.templates, "site"))  # on use
     with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:
@@ -62,7 +68,8 @@ def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
         items = render_items(live, identity.ids, config.site.url, cache, progress,
                              entry_specs(config),
-                             partial(with_body, root=config.root, zone=config.site.zone))
+                             partial(with_body, root=config.root, zone=config.site.zone),
+                             worker)
         writer = OutputWriter(config.paths.output, ledger.output_files(), layouts=cache,
                               trash=config.paths.state / "trash")
         for artifact in artifacts(items, config, env, cache):
@@ -85,9 +92,6 @@ def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         )
         ledger.record_build(identity.changes, writer.manifest, facts(report, inputs, started_ns))
         lost_digests = ledger.has_digests() and not (config.paths.output / "digests").is_dir()
-    save_pickle(config.paths.state / POSTS_PICKLE,
-                {name: (*entry[:3], without_body(entry[3]) if isinstance(entry[3], Post)
-                        else entry[3]) for name, entry in loaded.cache.items()})
     if lost_digests:  # output/ was deleted: the digests come back from the ledger too
         from feedpub.digest_build import restore_digests_if_missing
 

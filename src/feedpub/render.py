@@ -54,6 +54,11 @@ def _markdown() -> Any:
     return markdown.Markdown(extensions=[*extra, SaneListExtension()], output_format="html")
 
 
+def load_markdown() -> None:
+    """Import Markdown and set up its instance now, not at the first post."""
+    _markdown()
+
+
 def markdown_to_html(source: str) -> str:
     """Python-Markdown with our extensions; the instance is reset between documents."""
     md = _markdown()
