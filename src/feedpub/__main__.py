@@ -1,3 +1,3 @@
-from feedpub.cli import main
+from feedpub.cli import run_cli
 
-main()
+run_cli()
