@@ -7,7 +7,9 @@ so a file whose inputs did not change is neither rendered nor written.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
 
 TagItems = dict[str, tuple[Tag, list[Item]]]
 ONE_BY_ONE = 16  # entries fetched from the cache one at a time before all are fetched
+# The parsed-post cache is written again when at least 1/PICKLE_SHARE of the posts were
+# parsed: writing 10,000 posts costs ~0.13 s, parsing the few changed ones again ~1 ms.
+PICKLE_SHARE = 20
 Env = Callable[[], "jinja2.Environment"]
 
 
@@ -57,10 +62,30 @@ def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         progress: Progress | None = None, worker: RenderWorker | None = None) -> BuildReport:
     """Build output/ as of `now`; only files whose inputs changed are rendered and written.
     `worker`: a process to render a few posts in (it is importing Markdown meanwhile)."""
+    with _long_lived_objects() as keep:
+        return _run(config, now, inputs, started_ns, progress, worker, keep)
+
+
+@contextmanager
+def _long_lived_objects() -> Iterator[Callable[[], None]]:
+    """`keep()` moves every object made so far out of the cyclic GC's way until the
+    build ends: a 10,000-post build holds ~10^6 objects that live to its end, and
+    collections that walked them all took ~0.4 s of a one-edit build."""
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()  # a daemon builds again: the next build's garbage is collected
+
+
+def _run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
+         progress: Progress | None, worker: RenderWorker | None,
+         keep: Callable[[], None]) -> BuildReport:
     loaded = load(config, use_cache=True, files=inputs.posts)
-    save_pickle(config.paths.state / POSTS_PICKLE,
-                {name: (*entry[:3], without_body(entry[3]) if isinstance(entry[3], Post)
-                        else entry[3]) for name, entry in loaded.cache.items()})
+    keep()
+    if loaded.parsed and loaded.parsed * PICKLE_SHARE >= max(len(loaded.cache), PICKLE_SHARE):
+        save_pickle(config.paths.state / POSTS_PICKLE,
+                    {name: (*entry[:3], without_body(entry[3]) if isinstance(entry[3], Post)
+                            else entry[3]) for name, entry in loaded.cache.items()})
     live = selection.published(loaded.posts, now)
     env = lru_cache(maxsize=1)(partial(environment, config.paths.templates, "site"))  # on use
     with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:
@@ -70,6 +95,7 @@ def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
                              entry_specs(config),
                              partial(with_body, root=config.root, zone=config.site.zone),
                              worker)
+        keep()
         writer = OutputWriter(config.paths.output, ledger.output_files(), layouts=cache,
                               trash=config.paths.state / "trash")
         for artifact in artifacts(items, config, env, cache):

@@ -57,6 +57,7 @@ class LoadResult:
     problems: tuple[PostProblem, ...]
     # name -> (size, mtime_ns, zone, Post or problems): what to pass as `previous` next time
     cache: dict[str, tuple[int, int, str, Any]] = field(default_factory=dict, compare=False)
+    parsed: int = 0  # files read and parsed, not taken from `previous`
 
     @property
     def errors(self) -> tuple[PostProblem, ...]:
@@ -106,6 +107,7 @@ def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
     prefix = "" if prefix == "." else prefix + "/"
     start = len(str(posts_dir)) + 1
     racy_from = time.time_ns() - _RACY_NS
+    parsed = 0
     for file in post_files(posts_dir) if files is None else files:
         name = prefix + file.path[start:]  # as _display_name gives, without pathlib's cost
         known = (previous or {}).get(name)
@@ -115,6 +117,7 @@ def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
             from feedpub.parse import load_post  # here: a build of cached posts needs no YAML
 
             result = load_post(Path(file.path), name, zone)
+            parsed += 1
         # A file changed within the last seconds may change again within the same mtime
         # tick: do not trust the cache for it next time (git's "racy clean" rule).
         racy = file.mtime_ns > racy_from
@@ -124,7 +127,7 @@ def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
         else:
             problems.extend(result)
     unique, clashes = _drop_duplicates(posts)
-    return LoadResult(tuple(unique), tuple(problems + clashes), cache)
+    return LoadResult(tuple(unique), tuple(problems + clashes), cache, parsed)
 
 
 def _drop_duplicates(posts: list[Post]) -> tuple[list[Post], list[PostProblem]]:
