@@ -14,6 +14,7 @@ import contextlib
 import filecmp
 import hashlib
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -165,10 +166,10 @@ class OutputWriter:
             big = os.stat(path).st_size >= TRASH_FROM
         except OSError:
             big = False
-        kept = self.trash.keep(path) if self.trash and big else False
+        link = self.trash.keep(path) if self.trash and big else None
         os.replace(temp, path)
-        if kept and self.trash:
-            self.trash.empty()
+        if link and self.trash:
+            self.trash.delete(link)
 
     def finish(self) -> None:
         """Wait until the replaced files are deleted."""
@@ -263,40 +264,37 @@ class _Trash:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.count = 0
+        self.queue: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
 
-    def keep(self, path: Path) -> bool:
-        """Link `path` (about to be replaced) into the trash; False if that cannot be done."""
-        if self.count == 0:
+    def keep(self, path: Path) -> Path | None:
+        """Link `path` (about to be replaced) into the trash; None if that cannot be done.
+        Pass the link to delete() once the file is replaced."""
+        if self.thread is None:  # first use: what an interrupted build left goes too
             self.folder.mkdir(parents=True, exist_ok=True)
+            for name in os.listdir(self.folder):
+                self.queue.put(self.folder / name)
+            self.thread = threading.Thread(target=self._delete, daemon=True)
+            self.thread.start()
         self.count += 1
+        link = self.folder / f"{os.getpid()}-{self.count}"
         try:
-            os.link(path, self.folder / f"{os.getpid()}-{self.count}")
+            os.link(path, link)
         except OSError:  # no such file yet, another file system, no hard links
-            return False
-        return True
+            return None
+        return link
 
-    def empty(self) -> None:
-        """Delete what is in the trash, in the background."""
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._delete, daemon=True)
-                self.thread.start()
+    def delete(self, link: Path) -> None:
+        self.queue.put(link)
 
     def _delete(self) -> None:
-        while True:
-            with self.lock:
-                names = os.listdir(self.folder)
-                if not names:
-                    self.thread = None
-                    return
-            for name in names:
-                with contextlib.suppress(OSError):  # gone already
-                    os.unlink(self.folder / name)
+        while (path := self.queue.get()) is not None:
+            with contextlib.suppress(OSError):  # gone already
+                os.unlink(path)
 
     def wait(self) -> None:
-        with self.lock:
-            thread = self.thread
-        if thread is not None:
-            thread.join()
+        """Return when everything put in the trash is deleted."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
