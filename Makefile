@@ -10,8 +10,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# compileall: an editable install leaves src/ uncompiled, and with
+# PYTHONDONTWRITEBYTECODE set every command would compile feedpub again.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +39,7 @@ build: $(STAMP)
 	$(BIN)/feedpub build
 
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 clean:
