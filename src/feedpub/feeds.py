@@ -39,7 +39,7 @@ class Item:
     def rendered(self) -> Rendered:
         return self.source if isinstance(self.source, Rendered) else self.source()
 
-    @property
+    @cached_property
     def updated(self) -> dt.datetime:
         return max(self.post.updated or self.post.date, self.post.date)
 
