@@ -187,3 +187,23 @@ def test_the_render_worker_renders_like_this_process_and_fails_softly(
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("ok")
+
+
+@pytest.mark.parametrize("caches", ["kept", "deleted"])
+def test_a_change_that_leaves_the_feed_bytes_alone_leaves_the_files_alone(
+        site: Site, corpus: list[Path], caches: str) -> None:
+    from tests.conftest import tree_state
+
+    def files() -> dict[str, tuple[int, int, int]]:  # (a folder's mtime follows its temp files)
+        return {p: st for p, st in tree_state(site.output).items()
+                if (site.output / p).is_file()}
+
+    if caches == "deleted":  # no layouts: the feeds are made whole, then compared
+        (site.root / ".feedpub" / "cache.sqlite").unlink()
+    before = files()
+    post = corpus[8]  # digest: false changes the post's fingerprint, not its feed entries
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("title:", "digest: false\ntitle:", 1), encoding="utf-8")
+    report = build_in_process(site)
+    assert report.written == ()
+    assert files() == before

@@ -94,6 +94,10 @@ class OutputWriter:
         path = self._claim(relpath)
         self.manifest[relpath] = ("", key)
         path = self.target(relpath)
+        try:
+            old_size = path.stat().st_size
+        except OSError:
+            old_size = -1
         old = self._old_layout(relpath, path)
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.tmp")
@@ -115,7 +119,7 @@ class OutputWriter:
             source.flush(out)
             out.flush()
             st = os.fstat(out.fileno())  # size, mtime and inode the layout is valid for
-        if old and st.st_size == old.identity[0] and filecmp.cmp(temp, path, shallow=False):
+        if st.st_size == old_size and filecmp.cmp(temp, path, shallow=False):
             temp.unlink()  # the same bytes: the file keeps its date (and its layout)
             return False
         self._replace(temp, path)
