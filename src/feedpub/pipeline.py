@@ -52,11 +52,15 @@ class Artifact:
 
 
 def load(config: Config, use_cache: bool = False,
-         files: Sequence[SourceFile] | None = None) -> LoadResult:
+         files: Sequence[SourceFile] | None = None,
+         worker: RenderWorker | None = None) -> LoadResult:
     """Every post, or its problems; with `use_cache`, unchanged files are not parsed again.
-    `files`: the posts folder's listing, when the caller made it already."""
+    `files`: the posts folder's listing, when the caller made it already; `worker`:
+    where to parse the changed ones."""
     previous = load_pickle(config.paths.state / POSTS_PICKLE) if use_cache else None
-    return read_posts(config.paths.posts, config.root, config.site.zone, previous, files)
+    parse_many = partial(worker.parse, zone=config.site.zone.key) if worker else None
+    return read_posts(config.paths.posts, config.root, config.site.zone, previous, files,
+                      parse_many)
 
 
 def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
@@ -85,7 +89,7 @@ def _long_lived_objects() -> Iterator[Callable[[], None]]:
 def _run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
          progress: Progress | None, worker: RenderWorker | None,
          keep: Callable[[], None]) -> BuildReport:
-    loaded = load(config, use_cache=True, files=inputs.posts)
+    loaded = load(config, use_cache=True, files=inputs.posts, worker=worker)
     keep()
     if loaded.parsed and loaded.parsed * PICKLE_SHARE >= max(len(loaded.cache), PICKLE_SHARE):
         save_pickle(config.paths.state / POSTS_PICKLE,

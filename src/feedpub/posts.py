@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -92,32 +92,41 @@ def _display_name(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+ParseMany = Callable[[list[tuple[str, str]]], "list[Any] | None"]
+
+
 def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
                previous: Mapping[str, tuple[int, int, str, Any]] | None = None,
-               files: Sequence[SourceFile] | None = None) -> LoadResult:
+               files: Sequence[SourceFile] | None = None,
+               parse_many: ParseMany | None = None) -> LoadResult:
     """Every post under `posts_dir`; broken ones become problems, the rest still load.
 
     A file whose size and mtime match `previous` is not read again. `files` is the
     folder's listing when the caller already made it (sources.post_files).
+    `parse_many` parses [(path, name), ...] elsewhere (a worker process); None from
+    it, or no `parse_many`, parses here.
     """
-    posts: list[Post] = []
-    problems: list[PostProblem] = []
-    cache: dict[str, tuple[int, int, str, Any]] = {}
     prefix = _display_name(posts_dir, root)
     prefix = "" if prefix == "." else prefix + "/"
     start = len(str(posts_dir)) + 1
     racy_from = time.time_ns() - _RACY_NS
-    parsed = 0
-    for file in post_files(posts_dir) if files is None else files:
-        name = prefix + file.path[start:]  # as _display_name gives, without pathlib's cost
+    listed = post_files(posts_dir) if files is None else files
+    names = [prefix + file.path[start:] for file in listed]  # as _display_name, cheaper
+    results: list[Any] = []
+    todo: list[tuple[str, str]] = []
+    for file, name in zip(listed, names, strict=True):
         known = (previous or {}).get(name)
-        if known and known[:3] == (file.size, file.mtime_ns, zone.key):
-            result = known[3]
-        else:
-            from feedpub.parse import load_post  # here: a build of cached posts needs no YAML
-
-            result = load_post(Path(file.path), name, zone)
-            parsed += 1
+        fresh = known is not None and known[:3] == (file.size, file.mtime_ns, zone.key)
+        results.append(known[3] if known is not None and fresh else None)
+        if not fresh:
+            todo.append((file.path, name))
+    parsed = iter(_parse(todo, zone, parse_many))
+    posts: list[Post] = []
+    problems: list[PostProblem] = []
+    cache: dict[str, tuple[int, int, str, Any]] = {}
+    for file, name, result in zip(listed, names, results, strict=True):
+        if result is None:
+            result = next(parsed)
         # A file changed within the last seconds may change again within the same mtime
         # tick: do not trust the cache for it next time (git's "racy clean" rule).
         racy = file.mtime_ns > racy_from
@@ -127,7 +136,19 @@ def read_posts(posts_dir: Path, root: Path, zone: ZoneInfo,
         else:
             problems.extend(result)
     unique, clashes = _drop_duplicates(posts)
-    return LoadResult(tuple(unique), tuple(problems + clashes), cache, parsed)
+    return LoadResult(tuple(unique), tuple(problems + clashes), cache, len(todo))
+
+
+def _parse(todo: list[tuple[str, str]], zone: ZoneInfo,
+           parse_many: ParseMany | None) -> list[Any]:
+    if not todo:
+        return []
+    done = parse_many(todo) if parse_many else None
+    if done is not None and len(done) == len(todo):
+        return done
+    from feedpub.parse import load_post  # here: a build of cached posts needs no YAML
+
+    return [load_post(Path(path), name, zone) for path, name in todo]
 
 
 def _drop_duplicates(posts: list[Post]) -> tuple[list[Post], list[PostProblem]]:
