@@ -17,8 +17,9 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from feedpub.errors import FeedpubError
 
@@ -31,6 +32,7 @@ class Segment(NamedTuple):
 Part = bytes | Segment
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
 TRASH_FROM = 1 << 20  # bytes: smaller files are deleted faster than linked aside
+THREAD_FROM = 1 << 20  # bytes: smaller files are written at once, not by a thread
 
 
 class Layout(NamedTuple):
@@ -60,6 +62,7 @@ class OutputWriter:
         self.manifest: dict[str, tuple[str, str]] = {}
         self.written: list[str] = []
         self.trash = _Trash(trash) if trash else None
+        self._done: list[tuple[str, bool | _Job]] = []  # write_parts' files, in order
 
     def _plain(self, relpath: str) -> Path:
         """`relpath` under root when it is a plain relative path (no '..', not absolute)."""
@@ -78,7 +81,8 @@ class OutputWriter:
     def write_lazy(self, relpath: str, key: str,
                    produce: Callable[[], bytes | Sequence[Part]]) -> bool:
         """Like write(), but skip producing the bytes when `key` (a hash of every input
-        of the file) is the one the last build wrote it with and the file is still there."""
+        of the file) is the one the last build wrote it with and the file is still there.
+        False when skipped so."""
         known = self.previous.get(relpath)
         if key and known and known[1] == key and self._claim(relpath).is_file():
             self.manifest[relpath] = known
@@ -86,37 +90,60 @@ class OutputWriter:
         made = produce()
         if isinstance(made, bytes):
             return self.write(relpath, made, key)
-        return self.write_parts(relpath, made, key)
+        self.write_parts(relpath, made, key)  # written, or found unchanged, by wait()
+        return True
 
-    def write_parts(self, relpath: str, parts: Iterable[Part], key: str) -> bool:
+    def write_parts(self, relpath: str, parts: Iterable[Part], key: str) -> None:
         """Write the file made of `parts` atomically; segments the last version of the
-        file holds are copied from it. True if written (False: the same bytes)."""
+        file holds are copied from it. The segments are made here; a big file is then
+        written by a thread (the copies and the rename leave the GIL): it is in
+        `written` after wait() (unless it held the same bytes already)."""
         path = self._claim(relpath)
         self.manifest[relpath] = ("", key)
         path = self.target(relpath)
+        old = self._old_layout(relpath, path)
+        plan: list[bytes | tuple[int, int]] = []  # bytes to write, or (offset, length) to copy
+        spans: dict[str, tuple[int, int]] = {}
+        pos = 0
+        for part in parts:
+            span = old.spans.get(part.key) if old and isinstance(part, Segment) else None
+            if span is not None:
+                last = plan[-1] if plan else None
+                if isinstance(last, tuple) and last[0] + last[1] == span[0]:
+                    plan[-1] = (last[0], last[1] + span[1])  # adjacent: one copy
+                else:
+                    plan.append(span)
+            else:
+                data = part.make() if isinstance(part, Segment) else part
+                plan.append(data)
+                span = (-1, len(data))
+            if isinstance(part, Segment):
+                spans[part.key] = (pos, span[1])
+            pos += span[1]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        job = partial(self._write_plan, relpath, path, plan, spans)
+        if pos < THREAD_FROM:
+            self._done.append((relpath, job()))
+            return
+        thread = _Job(job)
+        thread.start()
+        self._done.append((relpath, thread))
+
+    def _write_plan(self, relpath: str, path: Path, plan: list[bytes | tuple[int, int]],
+                    spans: dict[str, tuple[int, int]]) -> bool:
         try:
             old_size = path.stat().st_size
         except OSError:
             old_size = -1
-        old = self._old_layout(relpath, path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.tmp")
-        spans: dict[str, tuple[int, int]] = {}
-        with open(temp, "wb") as out, _Source(path if old else None) as source:
-            pos = 0
-            for part in parts:
-                span = old.spans.get(part.key) if old and isinstance(part, Segment) else None
-                if span is not None:
-                    source.copy(span, out)
+        copies = any(isinstance(step, tuple) for step in plan)
+        with open(temp, "wb") as out, _Source(path if copies else None) as source:
+            for step in plan:
+                if isinstance(step, tuple):
+                    out.flush()  # the copy goes to the descriptor, after what `out` holds
+                    source.copy(step, out.fileno())
                 else:
-                    data = part.make() if isinstance(part, Segment) else part
-                    source.flush(out)
-                    out.write(data)
-                    span = (-1, len(data))
-                if isinstance(part, Segment):
-                    spans[part.key] = (pos, span[1])
-                pos += span[1]
-            source.flush(out)
+                    out.write(step)
             out.flush()
             st = os.fstat(out.fileno())  # size, mtime and inode the layout is valid for
         if st.st_size == old_size and filecmp.cmp(temp, path, shallow=False):
@@ -126,8 +153,23 @@ class OutputWriter:
         if self.layouts:
             self.layouts.store_layout(relpath, Layout((st.st_size, st.st_mtime_ns, st.st_ino),
                                                       spans))
-        self.written.append(relpath)
         return True
+
+    def wait(self) -> None:
+        """Wait for the files being written by threads; `written` is complete after it."""
+        done, self._done = self._done, []
+        errors = []
+        for relpath, outcome in done:
+            if isinstance(outcome, _Job):
+                outcome.join()
+                if outcome.error is not None:
+                    errors.append(outcome.error)
+                    continue
+                outcome = outcome.result
+            if outcome:
+                self.written.append(relpath)
+        if errors:
+            raise errors[0]
 
     def _old_layout(self, relpath: str, path: Path) -> Layout | None:
         """The last version's layout, if it still describes the file on disk."""
@@ -177,6 +219,7 @@ class OutputWriter:
 
     def finish(self) -> None:
         """Wait until the replaced files are deleted."""
+        self.wait()
         if self.trash:
             self.trash.wait()
 
@@ -219,12 +262,11 @@ class OutputWriter:
 
 
 class _Source:
-    """The last version of a file, copied from in runs of adjacent spans."""
+    """The last version of a file, copied from."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.fd = -1
-        self.run: list[int] = []  # [offset, length] of the pending copy
 
     def __enter__(self) -> _Source:
         if self.path is not None:
@@ -235,22 +277,9 @@ class _Source:
         if self.fd >= 0:
             os.close(self.fd)
 
-    def copy(self, span: tuple[int, int], out: BinaryIO) -> None:
+    def copy(self, span: tuple[int, int], fd: int) -> None:
+        """Copy `span` (offset, length) of the source to the end of `fd`."""
         offset, length = span
-        if self.run and self.run[0] + self.run[1] == offset:
-            self.run[1] += length
-            return
-        self.flush(out)
-        self.run = [offset, length]
-
-    def flush(self, out: BinaryIO) -> None:
-        """Copy the pending run to `out`."""
-        if not self.run:
-            return
-        offset, length = self.run
-        self.run = []
-        out.flush()  # the copy goes to the file descriptor, after what `out` buffered
-        fd = out.fileno()
         while length > 0:
             try:
                 done = os.copy_file_range(self.fd, fd, length, offset)
@@ -262,6 +291,22 @@ class _Source:
             length -= done
 
 
+class _Job(threading.Thread):
+    """A file written by a thread; its result or its exception."""
+
+    def __init__(self, job: Callable[[], bool]) -> None:
+        super().__init__(daemon=True)
+        self.job = job
+        self.result = False
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.job()
+        except BaseException as exc:  # raised again by OutputWriter.wait()
+            self.error = exc
+
+
 class _Trash:
     """Replaced files, hard-linked into the state folder and deleted by one thread."""
 
@@ -270,18 +315,20 @@ class _Trash:
         self.count = 0
         self.queue: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()  # files are written by several threads
 
     def keep(self, path: Path) -> Path | None:
         """Link `path` (about to be replaced) into the trash; None if that cannot be done.
         Pass the link to delete() once the file is replaced."""
-        if self.thread is None:  # first use: what an interrupted build left goes too
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for name in os.listdir(self.folder):
-                self.queue.put(self.folder / name)
-            self.thread = threading.Thread(target=self._delete, daemon=True)
-            self.thread.start()
-        self.count += 1
-        link = self.folder / f"{os.getpid()}-{self.count}"
+        with self.lock:
+            if self.thread is None:  # first use: what an interrupted build left goes too
+                self.folder.mkdir(parents=True, exist_ok=True)
+                for name in os.listdir(self.folder):
+                    self.queue.put(self.folder / name)
+                self.thread = threading.Thread(target=self._delete, daemon=True)
+                self.thread.start()
+            self.count += 1
+            link = self.folder / f"{os.getpid()}-{self.count}"
         try:
             os.link(path, link)
         except OSError:  # no such file yet, another file system, no hard links

@@ -33,7 +33,7 @@ from feedpub.urls import feed_path, post_path, site_path, tag_page_url
 if TYPE_CHECKING:
     import jinja2
 
-    from feedpub.render_worker import RenderWorker
+    from feedpub.workers import Worker, Workers
 
 TagItems = dict[str, tuple[Tag, list[Item]]]
 ONE_BY_ONE = 16  # entries fetched from the cache one at a time before all are fetched
@@ -53,7 +53,7 @@ class Artifact:
 
 def load(config: Config, use_cache: bool = False,
          files: Sequence[SourceFile] | None = None,
-         worker: RenderWorker | None = None) -> LoadResult:
+         worker: Worker | None = None) -> LoadResult:
     """Every post, or its problems; with `use_cache`, unchanged files are not parsed again.
     `files`: the posts folder's listing, when the caller made it already; `worker`:
     where to parse the changed ones."""
@@ -64,11 +64,12 @@ def load(config: Config, use_cache: bool = False,
 
 
 def run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
-        progress: Progress | None = None, worker: RenderWorker | None = None) -> BuildReport:
+        progress: Progress | None = None, workers: Workers | None = None) -> BuildReport:
     """Build output/ as of `now`; only files whose inputs changed are rendered and written.
-    `worker`: a process to render a few posts in (it is importing Markdown meanwhile)."""
+    `workers`: processes to parse and render a few posts in (importing YAML, Markdown
+    and feedgen meanwhile)."""
     with _long_lived_objects() as keep:
-        return _run(config, now, inputs, started_ns, progress, worker, keep)
+        return _run(config, now, inputs, started_ns, progress, workers, keep)
 
 
 @contextmanager
@@ -87,9 +88,10 @@ def _long_lived_objects() -> Iterator[Callable[[], None]]:
 
 
 def _run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
-         progress: Progress | None, worker: RenderWorker | None,
+         progress: Progress | None, workers: Workers | None,
          keep: Callable[[], None]) -> BuildReport:
-    loaded = load(config, use_cache=True, files=inputs.posts, worker=worker)
+    loaded = load(config, use_cache=True, files=inputs.posts,
+                  worker=workers.parse if workers else None)
     keep()
     if loaded.parsed and loaded.parsed * PICKLE_SHARE >= max(len(loaded.cache), PICKLE_SHARE):
         save_pickle(config.paths.state / POSTS_PICKLE,
@@ -103,12 +105,13 @@ def _run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         items = render_items(live, identity.ids, config.site.url, cache, progress,
                              entry_specs(config),
                              partial(with_body, root=config.root, zone=config.site.zone),
-                             worker)
+                             workers.render if workers else None)
         keep()
         writer = OutputWriter(config.paths.output, ledger.output_files(), layouts=cache,
                               trash=config.paths.state / "trash")
         for artifact in artifacts(items, config, env, cache):
             writer.write_lazy(artifact.path, artifact.key, artifact.produce)
+        writer.wait()  # the big feeds are written by threads: done before their layouts go
         cache.prune()
         removed = writer.remove_stale()
         cache.forget_layouts(removed)
@@ -216,7 +219,7 @@ def _feed(info: FeedInfo, tag_slug: str | None, items: Sequence[Item], entries: 
           limit: int) -> Artifact:
     chosen = selection.limited(items, limit)
     keys = entries.keys
-    key = digest(entries.fmt, info, [keys[i.id] for i in chosen])
+    key = digest(entries.fmt, info, "".join([keys[i.id] for i in chosen]))
     return Artifact(feed_path(entries.fmt, tag_slug), key,
                     partial(_feed_parts, info, chosen, entries))
 
