@@ -144,7 +144,7 @@ def test_one_edit_through_the_cli_gives_the_bytes_of_a_build_from_scratch(
 WORKER_SCRIPT = """
 import sys
 from pathlib import Path
-from feedpub.render_worker import RenderWorker
+from feedpub.workers import Worker
 from tests.conftest import Site
 
 site = Site(Path(sys.argv[1]))
@@ -152,43 +152,47 @@ config = site.config()
 from feedpub.pipeline import entry_specs, load  # no Markdown yet: the worker imports it
 (site.posts / "broken.md").write_text("---\\ntitle: [unclosed\\n---\\nx\\n")
 files = [(str(p), "posts/" + p.name) for p in sorted(site.posts.glob("*.md"))]
-worker = RenderWorker.start()
-assert worker is not None and "markdown" not in sys.modules and "yaml" not in sys.modules
+parser = Worker.start("parse")
+assert parser is not None and "yaml" not in sys.modules
 zone = config.site.zone
-theirs = worker.parse(files, zone.key)  # all in the worker
+theirs = parser.parse(files, zone.key)  # all in the worker
 assert "yaml" not in sys.modules, "a few files are parsed in the worker only"
-split = worker.parse(files * 3, zone.key)  # this process parses the first half
+split = parser.parse(files * 3, zone.key)  # this process parses the first half
+parser.close()
 from feedpub.parse import load_post
 here = [load_post(Path(p), n, zone) for p, n in files]
 assert theirs == here and split == here * 3, "worker and in-process parses differ"
 assert any(isinstance(r, list) for r in here)  # the broken post's problems, the same
+assert Worker.start("parse") is None, "a parse worker is pointless once YAML is imported"
 (site.posts / "broken.md").unlink()
 
 posts = load(config).posts[:3]
 jobs = [(p, "tag:example.org,2024:" + p.slug, "https://example.org/posts/" + p.slug + "/",
          entry_specs(config)) for p in posts]
-made = worker.run(jobs)
-worker.close()
+renderer = Worker.start()
+assert renderer is not None and "markdown" not in sys.modules
+made = renderer.run(jobs)
+renderer.close()
 from feedpub.items import render_job
 assert made == [render_job(job) for job in jobs], "worker and in-process renders differ"
-assert RenderWorker.start() is None, "a worker is pointless once Markdown is imported here"
+assert Worker.start() is None, "a worker is pointless once Markdown is imported here"
 print("ok", len(made))
 """
 
 FAILING_SCRIPT = """
-from feedpub.render_worker import RenderWorker
+from feedpub.workers import Worker
 
-worker = RenderWorker.start()
+worker = Worker.start()
 assert worker is not None
 assert worker.run([("not", "a", "job")]) is None  # the job fails: the caller renders itself
 worker.close()
-idle = RenderWorker.start()
-idle.close()  # no job at all: the worker leaves at once, and is reaped
+idle = Worker.start()
+idle.close()  # no job at all: killed at once
 print("ok")
 """
 
 
-def test_the_render_worker_renders_like_this_process_and_fails_softly(
+def test_the_workers_parse_and_render_like_this_process_and_fail_softly(
         site: Site, corpus: list[Path]) -> None:
     import subprocess
     import sys

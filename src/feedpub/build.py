@@ -18,7 +18,7 @@ from feedpub.state import exclusive
 
 if TYPE_CHECKING:  # a no-change build must not pay for these
     from feedpub.posts import LoadResult
-    from feedpub.render_worker import RenderWorker
+    from feedpub.workers import Workers
 
 __all__ = ["BuildReport", "build", "load"]
 Progress = Callable[[int, int], None]
@@ -32,12 +32,12 @@ def load(config: Config) -> LoadResult:
 
 
 def build(config: Config, now: dt.datetime, progress: Progress | None = None,
-          force: bool = False, worker: RenderWorker | None = None) -> BuildReport:
+          force: bool = False, workers: Workers | None = None) -> BuildReport:
     """Bring output/ up to date with posts/ as of `now`; broken posts are reported, not fatal.
 
     When no input changed since the last build (and no scheduled post fell due),
-    nothing is read or written and the last build's report is returned. `worker`:
-    a process to render a few posts in (see render_worker.py); the caller closes it.
+    nothing is read or written and the last build's report is returned. `workers`:
+    processes to parse and render a few posts in (workers.py); the caller closes them.
     """
     started_ns = time.time_ns()
     with exclusive(config.paths.state, "build.lock"):
@@ -46,4 +46,4 @@ def build(config: Config, now: dt.datetime, progress: Progress | None = None,
             return report
         from feedpub.pipeline import run
 
-        return run(config, now, inputs, started_ns, progress, worker)
+        return run(config, now, inputs, started_ns, progress, workers)

@@ -44,21 +44,20 @@ def report_problems(problems: Any) -> None:
 
 def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
-    from feedpub.render_worker import RenderWorker
+    from feedpub.workers import Workers
 
-    # Forked first: it imports Markdown and feedgen on the other core while this
-    # process reads the config and the posts; a build with nothing to do kills it.
-    worker = RenderWorker.start()
+    # Forked first: they import YAML, Markdown and feedgen on the other core while this
+    # process reads the config and the posts; a build with nothing to do kills them.
+    workers = Workers.start()
     try:
         from feedpub.build import build as run_build
         from feedpub.progress import bar
 
         config = obj.config()
         with bar(obj.verbosity >= 0, "Rendering posts") as progress:
-            report = run_build(config, now(), progress, worker=worker)
+            report = run_build(config, now(), progress, workers=workers)
     finally:
-        if worker:
-            worker.close()
+        workers.close()
     report_problems(report.problems)
     counts = (f"{report.feeds} feeds from {report.published} published posts "
               f"({report.scheduled} scheduled, {report.drafts} drafts)")

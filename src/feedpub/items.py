@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from feedpub.cache import BuildCache
 from feedpub.feeds import SERIALISERS, FeedInfo, Item
 from feedpub.posts import Post
 from feedpub.render import EXTENSIONS, RENDER_VERSION, Rendered, load_markdown, render_markdown
 from feedpub.urls import post_url
 
-if TYPE_CHECKING:
-    from feedpub.render_worker import RenderWorker
+if TYPE_CHECKING:  # a render worker imports this module: no SQLite for it
+    from feedpub.cache import BuildCache
+    from feedpub.workers import Worker
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 48  # fewer posts than this render faster than worker processes start
@@ -51,12 +51,12 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
                  cache: BuildCache | None, progress: Progress | None = None,
                  specs: Sequence[EntrySpec] = (),
                  full: Callable[[Post], Post] = lambda post: post,
-                 worker: RenderWorker | None = None) -> list[Item]:
+                 worker: Worker | None = None) -> list[Item]:
     """An Item per published post, in the given order; only uncached posts are rendered
     (and their entries for `specs` serialised). With a cache, what is made goes straight
     into it and Items fetch their HTML when asked: a cold build of 10,000 posts never
     holds the whole site's HTML at once. `full` gives a post its body when a cache
-    left it out. A few posts go to `worker` when there is one (see render_worker.py)."""
+    left it out. A few posts go to `worker` when there is one (see workers.py)."""
     urls = [post_url(site_url, p.slug) for p in live]
     keys = [render_key(p, u) for p, u in zip(live, urls, strict=True)]
     known = cache.known_renders(keys) if cache else set()
@@ -95,7 +95,7 @@ def render_job(job: Job) -> Made:
 
 
 def _run(jobs: dict[str, Job], progress: Progress | None, done: int, total: int,
-         worker: RenderWorker | None = None) -> Iterator[tuple[str, Made]]:
+         worker: Worker | None = None) -> Iterator[tuple[str, Made]]:
     """Run `jobs`, yielding (key, result) in order; with many, in one process per core."""
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_FROM or workers < 2:
