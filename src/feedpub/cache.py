@@ -169,6 +169,10 @@ def _packed(layout: Layout) -> tuple[bytes, bytes]:
 
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=30)
+    # As the ledger: a commit appends to the WAL without waiting for the disk (a crash
+    # may lose the last build's additions, which the next build makes again).
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
     if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
         db.executescript("DROP TABLE IF EXISTS rendered; DROP TABLE IF EXISTS entries; "
                          "DROP TABLE IF EXISTS layouts;")
