@@ -46,9 +46,9 @@ def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
     from feedpub.workers import Workers
 
-    # Forked first: they import YAML, Markdown and feedgen on the other core while this
-    # process reads the config and the posts; a build with nothing to do kills them.
-    workers = Workers.start()
+    # Forked first: it imports Markdown and feedgen on the other core while this
+    # process reads the config and the posts; a build with nothing to do kills it.
+    workers = Workers()
     try:
         from feedpub.build import build as run_build
         from feedpub.progress import bar

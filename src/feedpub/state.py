@@ -159,4 +159,7 @@ def exclusive(state_dir: Path, name: str, wait: bool = True) -> Iterator[int]:
     try:
         yield fd
     finally:
+        # Unlocked before closing: a worker forked meanwhile shares the descriptor, and
+        # closing this copy alone would leave the lock held until that worker exits.
+        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

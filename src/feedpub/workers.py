@@ -3,8 +3,9 @@
 A build that changes a post or two spends more time importing PyYAML, Markdown,
 feedgen and lxml than parsing and rendering. Forked before this process imports
 them, two workers import them on the other core while this one reads the config,
-the posts cache and the ledger: one parses the changed files (YAML), the other
-renders the posts (Markdown, feedgen). A build is done with them, used or not,
+the posts cache and the ledger: one renders the posts (Markdown, feedgen; forked
+first), the other parses the changed files (YAML; forked once the build knows
+that something changed). A build is done with them, used or not,
 when it ends (they are killed); if one fails in any way, the build parses or
 renders in-process as it would without it.
 """
@@ -19,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 PARSE_SPLIT_FROM = 64  # files to parse from which this process parses half of them
@@ -35,8 +36,8 @@ def _load_posts(files: list[tuple[str, str]], zone: str) -> list[Any]:
 class Worker:
     """A forked process that parses post files, or renders posts, when asked."""
 
-    def __init__(self, pid: int, jobs: BinaryIO, results: BinaryIO) -> None:
-        self.pid, self.jobs, self.results = pid, jobs, results
+    def __init__(self, pid: int, requests: BinaryIO, answers: BinaryIO) -> None:
+        self.pid, self.requests, self.answers = pid, requests, answers
 
     @classmethod
     def start(cls, role: str = "render") -> Worker | None:
@@ -72,26 +73,34 @@ class Worker:
 
     def run(self, jobs: Sequence[Any]) -> list[Any] | None:
         """items.render_job for each job, in order; None if the worker failed."""
-        return self._receive() if self._send("render", list(jobs)) else None
+        return self.results() if self.submit(jobs) else None
+
+    def submit(self, jobs: Sequence[Any]) -> bool:
+        """Send render jobs without waiting; results() answers. False if it failed."""
+        return self._send("render", list(jobs))
+
+    def results(self) -> list[Any] | None:
+        """The answer to the last request; None if the worker failed."""
+        return self._receive()
 
     def _send(self, kind: str, payload: object) -> bool:
         try:
-            pickle.dump((kind, payload), self.jobs, protocol=pickle.HIGHEST_PROTOCOL)
-            self.jobs.flush()
+            pickle.dump((kind, payload), self.requests, protocol=pickle.HIGHEST_PROTOCOL)
+            self.requests.flush()
         except Exception:  # a dead worker, a broken pipe, a job that does not pickle
             return False
         return True
 
     def _receive(self) -> list[Any] | None:
         try:
-            status, results = pickle.load(self.results)
+            status, results = pickle.load(self.answers)
         except Exception:  # a dead worker
             return None
         return list(results) if status == "ok" else None
 
     def close(self) -> None:
         """Stop the worker (it may still be importing) and reap it; harmless twice."""
-        for handle in (self.jobs, self.results):
+        for handle in (self.requests, self.answers):
             with contextlib.suppress(OSError):  # a broken pipe to a dead worker
                 handle.close()
         with contextlib.suppress(ProcessLookupError):
@@ -102,18 +111,21 @@ class Worker:
             os.waitpid(self.pid, os.WNOHANG)
 
 
-class Workers(NamedTuple):
-    """The build's two workers (either may be None: then that work is done here)."""
+class Workers:
+    """The build's workers: the render worker from the start (its imports take
+    longest), the parse worker once the build knows it has work (YAML imports fast).
+    Either may be None: then that work is done here."""
 
-    parse: Worker | None
-    render: Worker | None
+    def __init__(self) -> None:
+        self.render = Worker.start("render")
+        self.parse: Worker | None = None
 
-    @classmethod
-    def start(cls) -> Workers:
-        return cls(Worker.start("parse"), Worker.start("render"))
+    def start_parse(self) -> None:
+        if self.parse is None:
+            self.parse = Worker.start("parse")
 
     def close(self) -> None:
-        for worker in self:
+        for worker in (self.parse, self.render):
             if worker:
                 worker.close()
 
