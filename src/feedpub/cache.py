@@ -16,7 +16,7 @@ import os
 import pickle
 import sqlite3
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class BuildCache:
             self.db = _connect(state_dir / CACHE_DB)
         self.used: dict[str, set[str]] = {"rendered": set(), "entries": set()}
         self.pending: dict[str, bytes] = {}
+        self.deferred: list[Callable[[], None]] = []  # stores to make before any read
         self.pending_layouts: dict[str, Layout] = {}
 
     def __enter__(self) -> BuildCache:
@@ -67,7 +68,16 @@ class BuildCache:
     def __exit__(self, *exc: object) -> None:
         self.db.close()
 
+    def defer(self, store: Callable[[], None]) -> None:
+        """`store()` (results still being made elsewhere) runs before the next read."""
+        self.deferred.append(store)
+
+    def _settle(self) -> None:
+        while self.deferred:
+            self.deferred.pop(0)()
+
     def _select(self, table: str, columns: str, keys: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        self._settle()
         wanted = list(dict.fromkeys(keys))
         self.used[table].update(wanted)
         for start in range(0, len(wanted), 500):  # SQLite caps the number of parameters
@@ -82,12 +92,14 @@ class BuildCache:
 
     def render(self, key: str) -> Rendered:
         """One cached render; the key must be known."""
+        self._settle()
         row = self.db.execute("SELECT html, summary_html, summary_text FROM rendered "
                               "WHERE key = ?", (key,)).fetchone()
         return Rendered(*row)
 
     def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
         """Cached feed entries for `keys` (the ones found, stored or pending)."""
+        self._settle()
         wanted = list(keys)
         found = {k: self.pending[k] for k in wanted if k in self.pending}
         rest = [k for k in wanted if k not in found]
@@ -141,6 +153,7 @@ class BuildCache:
 
     def prune(self) -> None:
         """Store pending entries; forget what this build did not use."""
+        self._settle()
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
                                 self.pending.items())

@@ -62,6 +62,12 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
     known = cache.known_renders(keys) if cache else set()
     missing = {k: (full(p), ids[p.slug], u, tuple(specs))
                for p, u, k in zip(live, urls, keys, strict=True) if k not in known}
+    if cache and worker and 0 < len(missing) < PARALLEL_FROM and worker.submit([*missing.values()]):
+        # The worker renders while the build goes on; the cache takes the results
+        # before anything reads from it.
+        cache.defer(partial(_settle, worker, missing, cache))
+        return [Item(p, ids[p.slug], u, partial(cache.render, k))
+                for p, u, k in zip(live, urls, keys, strict=True)]
     sources: dict[str, Rendered | Callable[[], Rendered]] = {}
     batch: list[tuple[str, Made]] = []
     for key, made in _run(missing, progress, len(live) - len(missing), len(live), worker):
@@ -76,6 +82,13 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
         cache.store_made(batch)
         sources.update({k: partial(cache.render, k) for k in keys})
     return [Item(p, ids[p.slug], u, sources[k]) for p, u, k in zip(live, urls, keys, strict=True)]
+
+
+def _settle(worker: Worker, jobs: dict[str, Job], cache: BuildCache) -> None:
+    made = worker.results()
+    if made is None or len(made) != len(jobs):  # the worker failed: render here
+        made = [render_job(job) for job in jobs.values()]
+    cache.store_made(zip(jobs, made, strict=True))
 
 
 def warm_up() -> None:

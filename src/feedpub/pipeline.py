@@ -109,7 +109,9 @@ def _run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         keep()
         writer = OutputWriter(config.paths.output, ledger.output_files(), layouts=cache,
                               trash=config.paths.state / "trash")
-        for artifact in artifacts(items, config, env, cache):
+        # Every key first (no post's HTML is needed for them: a worker may still be
+        # rendering), then the files.
+        for artifact in list(artifacts(items, config, env, cache)):
             writer.write_lazy(artifact.path, artifact.key, artifact.produce)
         writer.wait()  # the big feeds are written by threads: done before their layouts go
         cache.prune()
