@@ -17,7 +17,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple, Protocol
 
@@ -32,7 +31,6 @@ class Segment(NamedTuple):
 Part = bytes | Segment
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
 TRASH_FROM = 1 << 20  # bytes: smaller files are deleted faster than linked aside
-THREAD_FROM = 1 << 20  # bytes: smaller files are written at once, not by a thread
 
 
 class Layout(NamedTuple):
@@ -62,7 +60,6 @@ class OutputWriter:
         self.manifest: dict[str, tuple[str, str]] = {}
         self.written: list[str] = []
         self.trash = _Trash(trash) if trash else None
-        self._done: list[tuple[str, bool | _Job]] = []  # write_parts' files, in order
 
     def _plain(self, relpath: str) -> Path:
         """`relpath` under root when it is a plain relative path (no '..', not absolute)."""
@@ -81,8 +78,7 @@ class OutputWriter:
     def write_lazy(self, relpath: str, key: str,
                    produce: Callable[[], bytes | Sequence[Part]]) -> bool:
         """Like write(), but skip producing the bytes when `key` (a hash of every input
-        of the file) is the one the last build wrote it with and the file is still there.
-        False when skipped so."""
+        of the file) is the one the last build wrote it with and the file is still there."""
         known = self.previous.get(relpath)
         if key and known and known[1] == key and self._claim(relpath).is_file():
             self.manifest[relpath] = known
@@ -90,14 +86,11 @@ class OutputWriter:
         made = produce()
         if isinstance(made, bytes):
             return self.write(relpath, made, key)
-        self.write_parts(relpath, made, key)  # written, or found unchanged, by wait()
-        return True
+        return self.write_parts(relpath, made, key)
 
-    def write_parts(self, relpath: str, parts: Iterable[Part], key: str) -> None:
+    def write_parts(self, relpath: str, parts: Iterable[Part], key: str) -> bool:
         """Write the file made of `parts` atomically; segments the last version of the
-        file holds are copied from it. The segments are made here; a big file is then
-        written by a thread (the copies and the rename leave the GIL): it is in
-        `written` after wait() (unless it held the same bytes already)."""
+        file holds are copied from it. True if written (False: the same bytes)."""
         path = self._claim(relpath)
         self.manifest[relpath] = ("", key)
         path = self.target(relpath)
@@ -121,13 +114,10 @@ class OutputWriter:
                 spans[part.key] = (pos, span[1])
             pos += span[1]
         path.parent.mkdir(parents=True, exist_ok=True)
-        job = partial(self._write_plan, relpath, path, plan, spans)
-        if pos < THREAD_FROM:
-            self._done.append((relpath, job()))
-            return
-        thread = _Job(job)
-        thread.start()
-        self._done.append((relpath, thread))
+        written = self._write_plan(relpath, path, plan, spans)
+        if written:
+            self.written.append(relpath)
+        return written
 
     def _write_plan(self, relpath: str, path: Path, plan: list[bytes | tuple[int, int]],
                     spans: dict[str, tuple[int, int]]) -> bool:
@@ -154,22 +144,6 @@ class OutputWriter:
             self.layouts.store_layout(relpath, Layout((st.st_size, st.st_mtime_ns, st.st_ino),
                                                       spans))
         return True
-
-    def wait(self) -> None:
-        """Wait for the files being written by threads; `written` is complete after it."""
-        done, self._done = self._done, []
-        errors = []
-        for relpath, outcome in done:
-            if isinstance(outcome, _Job):
-                outcome.join()
-                if outcome.error is not None:
-                    errors.append(outcome.error)
-                    continue
-                outcome = outcome.result
-            if outcome:
-                self.written.append(relpath)
-        if errors:
-            raise errors[0]
 
     def _old_layout(self, relpath: str, path: Path) -> Layout | None:
         """The last version's layout, if it still describes the file on disk."""
@@ -219,7 +193,6 @@ class OutputWriter:
 
     def finish(self) -> None:
         """Wait until the replaced files are deleted."""
-        self.wait()
         if self.trash:
             self.trash.wait()
 
@@ -291,22 +264,6 @@ class _Source:
             length -= done
 
 
-class _Job(threading.Thread):
-    """A file written by a thread; its result or its exception."""
-
-    def __init__(self, job: Callable[[], bool]) -> None:
-        super().__init__(daemon=True)
-        self.job = job
-        self.result = False
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.job()
-        except BaseException as exc:  # raised again by OutputWriter.wait()
-            self.error = exc
-
-
 class _Trash:
     """Replaced files, hard-linked into the state folder and deleted by one thread."""
 
@@ -315,20 +272,18 @@ class _Trash:
         self.count = 0
         self.queue: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()  # files are written by several threads
 
     def keep(self, path: Path) -> Path | None:
         """Link `path` (about to be replaced) into the trash; None if that cannot be done.
         Pass the link to delete() once the file is replaced."""
-        with self.lock:
-            if self.thread is None:  # first use: what an interrupted build left goes too
-                self.folder.mkdir(parents=True, exist_ok=True)
-                for name in os.listdir(self.folder):
-                    self.queue.put(self.folder / name)
-                self.thread = threading.Thread(target=self._delete, daemon=True)
-                self.thread.start()
-            self.count += 1
-            link = self.folder / f"{os.getpid()}-{self.count}"
+        if self.thread is None:  # first use: what an interrupted build left goes too
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name in os.listdir(self.folder):
+                self.queue.put(self.folder / name)
+            self.thread = threading.Thread(target=self._delete, daemon=True)
+            self.thread.start()
+        self.count += 1
+        link = self.folder / f"{os.getpid()}-{self.count}"
         try:
             os.link(path, link)
         except OSError:  # no such file yet, another file system, no hard links

@@ -113,7 +113,6 @@ def _run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
         # rendering), then the files.
         for artifact in list(artifacts(items, config, env, cache)):
             writer.write_lazy(artifact.path, artifact.key, artifact.produce)
-        writer.wait()  # the big feeds are written by threads: done before their layouts go
         cache.prune()
         removed = writer.remove_stale()
         cache.forget_layouts(removed)
