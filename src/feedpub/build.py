@@ -44,8 +44,6 @@ def build(config: Config, now: dt.datetime, progress: Progress | None = None,
         inputs = incremental.signature(config)
         if not force and (report := incremental.unchanged(config, now, inputs)) is not None:
             return report
-        if workers:
-            workers.start_parse()
         from feedpub.pipeline import run
 
         return run(config, now, inputs, started_ns, progress, workers)

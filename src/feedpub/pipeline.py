@@ -33,7 +33,7 @@ from feedpub.urls import feed_path, post_path, site_path, tag_page_url
 if TYPE_CHECKING:
     import jinja2
 
-    from feedpub.workers import Worker, Workers
+    from feedpub.workers import Workers
 
 TagItems = dict[str, tuple[Tag, list[Item]]]
 ONE_BY_ONE = 16  # entries fetched from the cache one at a time before all are fetched
@@ -53,12 +53,12 @@ class Artifact:
 
 def load(config: Config, use_cache: bool = False,
          files: Sequence[SourceFile] | None = None,
-         worker: Worker | None = None) -> LoadResult:
+         workers: Workers | None = None) -> LoadResult:
     """Every post, or its problems; with `use_cache`, unchanged files are not parsed again.
-    `files`: the posts folder's listing, when the caller made it already; `worker`:
-    where to parse the changed ones."""
+    `files`: the posts folder's listing, when the caller made it already; `workers`:
+    where to parse many changed files."""
     previous = load_pickle(config.paths.state / POSTS_PICKLE) if use_cache else None
-    parse_many = partial(worker.parse, zone=config.site.zone.key) if worker else None
+    parse_many = partial(workers.parse, zone=config.site.zone.key) if workers else None
     return read_posts(config.paths.posts, config.root, config.site.zone, previous, files,
                       parse_many)
 
@@ -90,8 +90,7 @@ def _long_lived_objects() -> Iterator[Callable[[], None]]:
 def _run(config: Config, now: dt.datetime, inputs: Inputs, started_ns: int,
          progress: Progress | None, workers: Workers | None,
          keep: Callable[[], None]) -> BuildReport:
-    loaded = load(config, use_cache=True, files=inputs.posts,
-                  worker=workers.parse if workers else None)
+    loaded = load(config, use_cache=True, files=inputs.posts, workers=workers)
     keep()
     if loaded.parsed and loaded.parsed * PICKLE_SHARE >= max(len(loaded.cache), PICKLE_SHARE):
         save_pickle(config.paths.state / POSTS_PICKLE,

@@ -1,13 +1,12 @@
-"""Worker processes forked at the start of `feedpub build`.
+"""Worker processes of `feedpub build`.
 
-A build that changes a post or two spends more time importing PyYAML, Markdown,
-feedgen and lxml than parsing and rendering. Forked before this process imports
-them, two workers import them on the other core while this one reads the config,
-the posts cache and the ledger: one renders the posts (Markdown, feedgen; forked
-first), the other parses the changed files (YAML; forked once the build knows
-that something changed). A build is done with them, used or not,
-when it ends (they are killed); if one fails in any way, the build parses or
-renders in-process as it would without it.
+A build that changes a post or two spends more time importing Markdown, feedgen
+and lxml than rendering. Forked before this process imports them, the render
+worker imports them on the other core while this one reads the config, the
+posts cache and the ledger, then renders the posts it is sent. A cold build also
+forks a parse worker, which parses half of the files. A build is done with them,
+used or not, when it ends (they are killed); if one fails in any way, the build
+parses or renders in-process as it would without it.
 """
 
 from __future__ import annotations
@@ -62,7 +61,7 @@ class Worker:
 
     def parse(self, files: Sequence[tuple[str, str]], zone: str) -> list[Any] | None:
         """parse.load_post for each (path, display name), in order; None if it failed.
-        Many files are split: this process parses the first half meanwhile."""
+        From PARSE_SPLIT_FROM files on, this process parses the first half meanwhile."""
         files = list(files)
         half = len(files) // 2 if len(files) >= PARSE_SPLIT_FROM else 0
         if not self._send("parse", (files[half:], zone)):
@@ -113,19 +112,25 @@ class Worker:
 
 class Workers:
     """The build's workers: the render worker from the start (its imports take
-    longest), the parse worker once the build knows it has work (YAML imports fast).
-    Either may be None: then that work is done here."""
+    longest); a parse worker only when many files are to be parsed (a cold build),
+    to parse half of them. A worker that does not start (None) leaves its work here."""
 
     def __init__(self) -> None:
         self.render = Worker.start("render")
-        self.parse: Worker | None = None
+        self.parser: Worker | None = None
 
-    def start_parse(self) -> None:
-        if self.parse is None:
-            self.parse = Worker.start("parse")
+    def parse(self, files: Sequence[tuple[str, str]], zone: str) -> list[Any] | None:
+        """parse.load_post for each file, half of them in a parse worker; None (parse
+        them here) for fewer than PARSE_SPLIT_FROM files: forking for a few files cost
+        more (~20 ms) than importing YAML here."""
+        if len(files) < PARSE_SPLIT_FROM:
+            return None
+        if self.parser is None:
+            self.parser = Worker.start("parse")
+        return self.parser.parse(files, zone) if self.parser else None
 
     def close(self) -> None:
-        for worker in (self.parse, self.render):
+        for worker in (self.parser, self.render):
             if worker:
                 worker.close()
 
