@@ -5,25 +5,25 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedpub.errors import ConfigError
+from feedpub.records import field, record
 
 CONFIG_NAME = "feedpub.toml"
 FORMATS = ("rss", "atom", "json")
 
 
-@dataclass(frozen=True)
+@record
 class Author:
     name: str = ""
     email: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class SiteConfig:
     title: str = "My feedpub site"
     url: str = "http://127.0.0.1:8000/"
@@ -38,7 +38,7 @@ class SiteConfig:
         return ZoneInfo(self.timezone)
 
 
-@dataclass(frozen=True)
+@record
 class PathsConfig:
     posts: Path
     templates: Path
@@ -46,7 +46,7 @@ class PathsConfig:
     state: Path
 
 
-@dataclass(frozen=True)
+@record
 class FeedsConfig:
     formats: tuple[str, ...] = FORMATS
     limit: int = 20
@@ -54,7 +54,7 @@ class FeedsConfig:
     tags: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class DigestConfig:
     schedule: str = "0 8 * * mon"
     subject: str = "{{ site.title }}: {{ posts|length }} new post{{ 's' if posts|length != 1 }}"
@@ -66,13 +66,13 @@ class DigestConfig:
     utm: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8000
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     root: Path
     source: Path | None

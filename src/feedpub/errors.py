@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from feedpub.records import record
 
 EXIT_OK = 0
 EXIT_POST_ERRORS = 1  # the build ran, but some posts were skipped
@@ -38,7 +39,7 @@ class TemplateError(FeedpubError):
     exit_code = EXIT_TEMPLATE
 
 
-@dataclass(frozen=True)
+@record
 class PostProblem:
     """One problem with one post: where, which field, what to do."""
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
 from feedpub import __version__
 from feedpub.posts import Post
+from feedpub.records import record
 from feedpub.render import Rendered
 from feedpub.urls import FEED_TYPES
 
@@ -24,7 +24,7 @@ _ENCODED_OPEN = '<ns0:encoded xmlns:ns0="http://purl.org/rss/1.0/modules/content
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the "updated" of a feed with no posts
 
 
-@dataclass(frozen=True)
+@record
 class Item:
     """A published post, ready for any feed."""
 
@@ -44,7 +44,7 @@ class Item:
         return max(self.post.updated or self.post.date, self.post.date)
 
 
-@dataclass(frozen=True)
+@record
 class FeedInfo:
     """What a feed says about itself."""
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 
 from feedpub.errors import PostProblem
 from feedpub.posts import Post
+from feedpub.records import record
 from feedpub.state import LedgerChange, LedgerPost
 from feedpub.urls import minted_id
 
 
-@dataclass(frozen=True)
+@record
 class Identity:
     ids: dict[str, str]  # slug -> id
     changes: tuple[LedgerChange, ...]  # what the ledger must learn

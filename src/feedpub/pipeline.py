@@ -10,7 +10,6 @@ import datetime as dt
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from feedpub.incremental import Inputs, facts
 from feedpub.items import EntrySpec, Progress, entry_key, render_items
 from feedpub.output import OutputWriter, Part, Segment
 from feedpub.posts import LoadResult, Post, Tag, read_posts, with_body, without_body
+from feedpub.records import record
 from feedpub.render import RENDER_VERSION
 from feedpub.report import BuildReport
 from feedpub.sources import SourceFile
@@ -44,7 +44,7 @@ GC_YOUNG = 50_000  # allocations between young collections during a build (Pytho
 Env = Callable[[], "jinja2.Environment"]
 
 
-@dataclass(frozen=True)
+@record
 class Artifact:
     path: str  # relative to output/
     key: str  # hash of every input: the same key gives the same bytes

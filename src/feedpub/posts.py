@@ -10,24 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from feedpub.errors import PostProblem
+from feedpub.records import field, record, replace
 from feedpub.sources import SourceFile, post_files
 
 _RACY_NS = 2_000_000_000
 
 
-@dataclass(frozen=True)
+@record
 class Tag:
     name: str
     slug: str
 
 
-@dataclass(frozen=True)
+@record
 class Post:
     source: str  # path relative to the site root, for messages
     slug: str
@@ -51,7 +51,7 @@ class Post:
         return (self.date, self.slug)
 
 
-@dataclass(frozen=True)
+@record
 class LoadResult:
     posts: tuple[Post, ...]
     problems: tuple[PostProblem, ...]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
+from feedpub.records import record
 from feedpub.text import xml_safe
 
 # Bump when anything below changes the HTML, so cached renders are not reused.
@@ -26,7 +26,7 @@ _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _ANY_TAG = re.compile(r"<[^>]*>")
 
 
-@dataclass(frozen=True)
+@record
 class Rendered:
     html: str  # the full post, every URL absolute
     summary_html: str  # the summary (or the first paragraph), inline HTML

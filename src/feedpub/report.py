@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
 
 from feedpub.errors import PostProblem
+from feedpub.records import asdict, field, record
 
 
-@dataclass(frozen=True)
+@record
 class BuildReport:
     published: int
     scheduled: int

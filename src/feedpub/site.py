@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from feedpub.config import Config
 from feedpub.feeds import Item
 from feedpub.posts import Tag
+from feedpub.records import record
 from feedpub.templating import render
 from feedpub.urls import FEED_TYPES, feed_path, site_path
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import jinja2
 
 
-@dataclass(frozen=True)
+@record
 class FeedLink:
     title: str
     href: str

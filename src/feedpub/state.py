@@ -8,11 +8,11 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, overload
 
 from feedpub.errors import StateError
+from feedpub.records import record
 
 DB_NAME = "feedpub.sqlite"
 SCHEMA = """
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 
 
-@dataclass(frozen=True)
+@record
 class LedgerPost:
     """What the ledger remembers of a published post."""
 
@@ -48,7 +48,7 @@ class LedgerPost:
     first_published: dt.datetime
 
 
-@dataclass(frozen=True)
+@record
 class LedgerChange:
     """Insert `row`, or re-key the row whose id was `old_id` into `row`."""
 
