@@ -154,14 +154,14 @@ def _generator(info: FeedInfo, updated: dt.datetime, self_type: str) -> Any:
 
 
 class Frame(NamedTuple):
-    """A feed without its entries: the bytes before, between and after them."""
+    """A feed without its entries: the bytes before and after them (SEPARATORS go
+    between them)."""
 
     head: bytes
-    separator: bytes
     tail: bytes
 
-    def around(self, entries: Sequence[bytes]) -> bytes:
-        return b"".join([self.head, self.separator.join(entries), self.tail])
+
+SEPARATORS = {"rss": b"", "atom": b"", "json": b",\n    "}  # between two entries
 
 
 def frame(fmt: str, info: FeedInfo, items: Sequence[Item]) -> Frame:
@@ -175,7 +175,7 @@ def _xml_frame(document: bytes, closing: bytes, info: FeedInfo) -> Frame:
         pi = f'\n<?xml-stylesheet href="{info.stylesheet}" type="text/xsl"?>'.encode()
         document = document[:end] + pi + document[end:]
     cut = document.rindex(closing)
-    return Frame(document[:cut], b"", document[cut:])
+    return Frame(document[:cut], document[cut:])
 
 
 def _rss_frame(info: FeedInfo, items: Sequence[Item]) -> Frame:
@@ -200,8 +200,8 @@ def _json_frame(info: FeedInfo, items: Sequence[Item]) -> Frame:
     }
     text = json.dumps(head, ensure_ascii=False, indent=2)[:-2].encode("utf-8")
     if not items:
-        return Frame(text + b',\n  "items": []\n}\n', b"", b"")
-    return Frame(text + b',\n  "items": [\n    ', b",\n    ", b"\n  ]\n}\n")
+        return Frame(text + b',\n  "items": []\n}\n', b"")
+    return Frame(text + b',\n  "items": [\n    ', b"\n  ]\n}\n")
 
 
 _FRAMES: dict[str, Callable[[FeedInfo, Sequence[Item]], Frame]] = {

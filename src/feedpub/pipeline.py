@@ -20,7 +20,7 @@ from feedpub.feeds import FeedInfo, Item
 from feedpub.identity import assign_ids
 from feedpub.incremental import Inputs, facts
 from feedpub.items import EntrySpec, Progress, entry_key, render_items
-from feedpub.output import OutputWriter, Part, Segment
+from feedpub.output import OutputWriter, Segment
 from feedpub.posts import LoadResult, Post, Tag, read_posts, with_body, without_body
 from feedpub.records import record
 from feedpub.render import RENDER_VERSION
@@ -48,7 +48,7 @@ Env = Callable[[], "jinja2.Environment"]
 class Artifact:
     path: str  # relative to output/
     key: str  # hash of every input: the same key gives the same bytes
-    produce: Callable[[], bytes | Sequence[Part]]  # bytes, or segments (see output.py)
+    produce: Callable[[], bytes | Sequence[Segment]]  # bytes, or segments (see output.py)
 
 
 def load(config: Config, use_cache: bool = False,
@@ -224,13 +224,13 @@ def _feed(info: FeedInfo, tag_slug: str | None, items: Sequence[Item], entries: 
                     partial(_feed_parts, info, chosen, entries))
 
 
-def _feed_parts(info: FeedInfo, chosen: Sequence[Item], entries: _Entries) -> list[Part]:
+def _feed_parts(info: FeedInfo, chosen: Sequence[Item], entries: _Entries) -> list[Segment]:
     """The feed as segments the writer can copy from the file's last version: the
     frame's head and tail, and each entry (with the separator before it, if any)."""
     frame = lru_cache(maxsize=1)(partial(feeds.frame, entries.fmt, info, chosen))
     frame_key = digest("frame", entries.fmt, info, feeds.feed_updated(chosen), bool(chosen))
-    parts: list[Part] = [Segment(frame_key, lambda: frame().head)]
-    separator = frame().separator if entries.fmt == "json" else b""
+    parts = [Segment(frame_key, lambda: frame().head)]
+    separator = feeds.SEPARATORS[entries.fmt]
     keys, data = entries.keys, entries.data
     for n, item in enumerate(chosen):
         if n and separator:
