@@ -1,6 +1,6 @@
 """The only writer to output/: atomic, confined to the folder, only when bytes change.
 
-A file may be given as parts: literal bytes, or keyed Segments. A segment whose key
+A file may be given as keyed Segments instead of bytes. A segment whose key
 was in the last version of the file is copied from there by the kernel
 (copy_file_range) instead of being made and written again, so a one-post edit does
 not move a 100 MB feed through Python. Where each key sits is the file's Layout,
@@ -28,7 +28,6 @@ class Segment(NamedTuple):
     make: Callable[[], bytes]
 
 
-Part = bytes | Segment
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
 TRASH_FROM = 1 << 20  # bytes: smaller files are deleted faster than linked aside
 
@@ -76,7 +75,7 @@ class OutputWriter:
         return path
 
     def write_lazy(self, relpath: str, key: str,
-                   produce: Callable[[], bytes | Sequence[Part]]) -> bool:
+                   produce: Callable[[], bytes | Sequence[Segment]]) -> bool:
         """Like write(), but skip producing the bytes when `key` (a hash of every input
         of the file) is the one the last build wrote it with and the file is still there."""
         known = self.previous.get(relpath)
@@ -88,43 +87,40 @@ class OutputWriter:
             return self.write(relpath, made, key)
         return self.write_parts(relpath, made, key)
 
-    def write_parts(self, relpath: str, parts: Iterable[Part], key: str) -> bool:
+    def write_parts(self, relpath: str, parts: Iterable[Segment], key: str) -> bool:
         """Write the file made of `parts` atomically; segments the last version of the
         file holds are copied from it. True if written (False: the same bytes)."""
         path = self._claim(relpath)
         self.manifest[relpath] = ("", key)
         path = self.target(relpath)
-        old = self._old_layout(relpath, path)
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        old = self._old_layout(relpath, st)
         plan: list[bytes | tuple[int, int]] = []  # bytes to write, or (offset, length) to copy
         spans: dict[str, tuple[int, int]] = {}
         pos = 0
         for part in parts:
-            span = old.spans.get(part.key) if old and isinstance(part, Segment) else None
-            if span is not None:
-                last = plan[-1] if plan else None
-                if isinstance(last, tuple) and last[0] + last[1] == span[0]:
-                    plan[-1] = (last[0], last[1] + span[1])  # adjacent: one copy
-                else:
-                    plan.append(span)
-            else:
-                data = part.make() if isinstance(part, Segment) else part
+            span = old.spans.get(part.key) if old else None
+            if span is None:
+                data = part.make()
                 plan.append(data)
                 span = (-1, len(data))
-            if isinstance(part, Segment):
-                spans[part.key] = (pos, span[1])
+            elif plan and isinstance(plan[-1], tuple) and sum(plan[-1]) == span[0]:
+                plan[-1] = (plan[-1][0], plan[-1][1] + span[1])  # adjacent: one copy
+            else:
+                plan.append(span)
+            spans[part.key] = (pos, span[1])
             pos += span[1]
         path.parent.mkdir(parents=True, exist_ok=True)
-        written = self._write_plan(relpath, path, plan, spans)
+        written = self._write_plan(relpath, path, plan, spans, st.st_size if st else -1)
         if written:
             self.written.append(relpath)
         return written
 
     def _write_plan(self, relpath: str, path: Path, plan: list[bytes | tuple[int, int]],
-                    spans: dict[str, tuple[int, int]]) -> bool:
-        try:
-            old_size = path.stat().st_size
-        except OSError:
-            old_size = -1
+                    spans: dict[str, tuple[int, int]], old_size: int) -> bool:
         temp = path.with_name(f".{path.name}.tmp")
         copies = any(isinstance(step, tuple) for step in plan)
         with open(temp, "wb") as out, _Source(path if copies else None) as source:
@@ -145,14 +141,10 @@ class OutputWriter:
                                                       spans))
         return True
 
-    def _old_layout(self, relpath: str, path: Path) -> Layout | None:
-        """The last version's layout, if it still describes the file on disk."""
-        layout = self.layouts.layout(relpath) if self.layouts else None
-        if layout is None:
-            return None
-        try:
-            st = path.stat()
-        except OSError:
+    def _old_layout(self, relpath: str, st: os.stat_result | None) -> Layout | None:
+        """The last version's layout, if it still describes the file on disk (`st`)."""
+        layout = self.layouts.layout(relpath) if self.layouts and st else None
+        if layout is None or st is None:
             return None
         return layout if layout.identity == (st.st_size, st.st_mtime_ns, st.st_ino) else None
 
