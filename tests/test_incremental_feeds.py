@@ -171,7 +171,7 @@ jobs = [(p, "tag:example.org,2024:" + p.slug, "https://example.org/posts/" + p.s
          entry_specs(config)) for p in posts]
 renderer = Worker.start()
 assert renderer is not None and "markdown" not in sys.modules
-made = renderer.run(jobs)
+made = renderer.results() if renderer.submit(jobs) else None
 renderer.close()
 from feedpub.items import render_job
 assert made == [render_job(job) for job in jobs], "worker and in-process renders differ"
@@ -184,7 +184,8 @@ from feedpub.workers import Worker
 
 worker = Worker.start()
 assert worker is not None
-assert worker.run([("not", "a", "job")]) is None  # the job fails: the caller renders itself
+assert worker.submit([("not", "a", "job")])
+assert worker.results() is None  # the job fails: the caller renders itself
 worker.close()
 idle = Worker.start()
 idle.close()  # no job at all: killed at once

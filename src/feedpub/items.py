@@ -62,7 +62,9 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
     known = cache.known_renders(keys) if cache else set()
     missing = {k: (full(p), ids[p.slug], u, tuple(specs))
                for p, u, k in zip(live, urls, keys, strict=True) if k not in known}
-    if cache and worker and 0 < len(missing) < PARALLEL_FROM and worker.submit([*missing.values()]):
+    if worker and len(missing) >= PARALLEL_FROM:
+        worker.close()  # the pool's processes do this work
+    elif cache and worker and missing and worker.submit([*missing.values()]):
         # The worker renders while the build goes on; the cache takes the results
         # before anything reads from it.
         cache.defer(partial(_settle, worker, missing, cache))
@@ -70,7 +72,7 @@ def render_items(live: Sequence[Post], ids: dict[str, str], site_url: str,
                 for p, u, k in zip(live, urls, keys, strict=True)]
     sources: dict[str, Rendered | Callable[[], Rendered]] = {}
     batch: list[tuple[str, Made]] = []
-    for key, made in _run(missing, progress, len(live) - len(missing), len(live), worker):
+    for key, made in _run(missing, progress, len(live) - len(missing), len(live)):
         if cache is None:
             sources[key] = made[0]
             continue
@@ -107,17 +109,13 @@ def render_job(job: Job) -> Made:
     return item.rendered, entries
 
 
-def _run(jobs: dict[str, Job], progress: Progress | None, done: int, total: int,
-         worker: Worker | None = None) -> Iterator[tuple[str, Made]]:
+def _run(jobs: dict[str, Job], progress: Progress | None, done: int,
+         total: int) -> Iterator[tuple[str, Made]]:
     """Run `jobs`, yielding (key, result) in order; with many, in one process per core."""
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        made = worker.run(list(jobs.values())) if worker and jobs else None
-        outputs = iter(made) if made is not None else map(render_job, jobs.values())
-        yield from _collect(jobs, outputs, progress, done, total)
+        yield from _collect(jobs, map(render_job, jobs.values()), progress, done, total)
         return
-    if worker:
-        worker.close()  # the pool's processes do this work
     import multiprocessing  # here: a build that renders a post or two never starts a pool
     from concurrent.futures import ProcessPoolExecutor
 

@@ -70,12 +70,9 @@ class Worker:
         theirs = self._receive()
         return None if theirs is None else mine + theirs
 
-    def run(self, jobs: Sequence[Any]) -> list[Any] | None:
-        """items.render_job for each job, in order; None if the worker failed."""
-        return self.results() if self.submit(jobs) else None
-
     def submit(self, jobs: Sequence[Any]) -> bool:
-        """Send render jobs without waiting; results() answers. False if it failed."""
+        """Send render jobs (items.render_job for each) without waiting; results()
+        answers. False if they could not be sent."""
         return self._send("render", list(jobs))
 
     def results(self) -> list[Any] | None:
