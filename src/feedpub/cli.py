@@ -160,11 +160,12 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def add_command(commands: Any, command: Callable[..., None]) -> argparse.ArgumentParser:
+def add_command(commands: Any, command: Callable[..., None],
+                common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """A subparser named after `command`, its help the docstring, taking the common options."""
     parser: argparse.ArgumentParser = commands.add_parser(
         command.__name__, help=command.__doc__, description=command.__doc__,
-        parents=[common_options()], allow_abbrev=False)
+        parents=[common], allow_abbrev=False)
     parser.set_defaults(command=command)
     return parser
 
@@ -205,17 +206,18 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Say more.")
     parser.set_defaults(command=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    add_command(commands, build)
-    add_command(commands, check)
-    add_digest_options(add_command(commands, digest))
-    add_command(commands, init).add_argument("--force", action="store_true",
-                                             help="Overwrite an existing feedpub.toml.")
-    options = add_command(commands, run)
+    common = common_options()  # one parent for every command: argparse copies its actions
+    add_command(commands, build, common)
+    add_command(commands, check, common)
+    add_digest_options(add_command(commands, digest, common))
+    add_command(commands, init, common).add_argument(
+        "--force", action="store_true", help="Overwrite an existing feedpub.toml.")
+    options = add_command(commands, run, common)
     options.add_argument("--no-serve", action="store_true",
                          help="Keep output/ current without serving it.")
     add_server_options(options)
-    add_server_options(add_command(commands, serve))
-    add_command(commands, status)
+    add_server_options(add_command(commands, serve, common))
+    add_command(commands, status, common)
     return parser
 
 
