@@ -64,6 +64,14 @@ def parse(path: Path) -> EmailMessage:
     return message
 
 
+def message_with_config(site: Site, config: str) -> EmailMessage:
+    """The digest .eml of the sample posts under `config` (feedpub.toml text)."""
+    site.write_config(config)
+    write_posts(site)
+    _, folder = digest(site, site.config())
+    return parse(folder / "digest.eml")
+
+
 def html_part(message: EmailMessage) -> str:
     body = message.get_body(("html",))
     assert body is not None
@@ -115,15 +123,12 @@ def test_list_unsubscribe_is_one_unfolded_line(site: Site) -> None:
 
 
 def test_mailto_unsubscribe_has_no_one_click_header(site: Site) -> None:
-    site.write_config("""
+    message = message_with_config(site, """
         [site]
         url = "https://example.org/"
         [digest]
         unsubscribe = "mailto:leave@example.org"
     """)
-    write_posts(site)
-    _, folder = digest(site, site.config())
-    message = parse(folder / "digest.eml")
     assert message["List-Unsubscribe"] == "<mailto:leave@example.org>"
     assert message["List-Unsubscribe-Post"] is None
     assert message["From"].addresses[0].addr_spec == "noreply@example.org"
@@ -160,16 +165,13 @@ def test_titles_are_escaped_in_html_and_intact_in_text_and_subject(site: Site) -
 
 
 def test_a_title_with_cr_lf_cannot_add_a_header(site: Site) -> None:
-    site.write_config("""
+    message = message_with_config(site, """
         [site]
         title = "Evil\\r\\nBcc: victim@example.com\\r\\nX-Injected: 1"
         url = "https://example.org/"
         [digest]
         subject = "{{ site.title }}\\r\\nX-Also: {{ posts|length }}\\n\\nbody"
     """)
-    write_posts(site)
-    _, folder = digest(site, site.config())
-    message = parse(folder / "digest.eml")
     for name in ("Bcc", "X-Injected", "X-Also"):
         assert message[name] is None
     assert message["Subject"] == "Evil Bcc: victim@example.com X-Injected: 1 X-Also: 3 body"
