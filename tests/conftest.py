@@ -14,6 +14,7 @@ import pytest
 from hypothesis import settings
 
 from feedpub.config import Config, load_config
+from tests.corpus import make_corpus as write_corpus
 
 # CI runs the property tests on a fixed set of examples (it must not land or fail by luck);
 # developers' runs keep exploring new ones.
@@ -22,8 +23,6 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CORPUS_SCRIPT = SHARED / "corpus" / "make_corpus.py"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -81,11 +80,7 @@ def site(tmp_path: Path) -> Site:
 def make_corpus(out: Path, n: int, broken: int = 0, seed: int = 1) -> Path:
     """Write a corpus of `n` posts (+ `broken` malformed ones) into `out`; returns the manifest."""
     manifest = out.parent / f"manifest-{out.name}.json"
-    cmd = [sys.executable, str(CORPUS_SCRIPT), "--n", str(n), "--seed", str(seed),
-           "--out", str(out), "--manifest", str(manifest), "--clean"]
-    if broken:
-        cmd += ["--broken", str(broken)]
-    subprocess.run(cmd, check=True, capture_output=True)
+    write_corpus(out, n, seed=seed, broken=broken, manifest=manifest, clean=True)
     return manifest
 
 

@@ -11,7 +11,7 @@ from markdown.extensions.sane_lists import SaneListExtension
 
 from feedpub.render import markdown_to_html
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "posts"  # the repo's sample posts
 
 EVERY_EXTRA = """\
 Intro with a footnote[^1] and an abbreviation: HTML.
