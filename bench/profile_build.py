@@ -6,9 +6,10 @@
     .venv/bin/python bench/profile_build.py --n 10000 --modes cold --save /tmp/cold.prof
 
 Uses the site folder layout and config of bench.py (scratch folder
-$PEERBENCH_HOME or /tmp/feedpub-bench, corpus from make bench's setup). cProfile
-sees only this process: a cold build that renders in worker processes shows
-the wait for them, not the Markdown work; a no-change build is profiled after
+$PEERBENCH_HOME or /tmp/feedpub-bench; the corpus is made there by
+tests/corpus.py if missing, as bench.py does). cProfile sees only this
+process: a cold build that renders in worker processes shows the wait for
+them, not the Markdown work; a no-change build is profiled after
 one untimed rebuild (as bench.py's warm-up does); --serial renders in-process (it sets
 feedpub.items.PARALLEL_FROM very high, for this profile only) to show it.
 """
@@ -26,7 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402  (the harness beside this file)
+import builds  # noqa: E402  (the harness's modules beside this file)
+import scratch  # noqa: E402
 
 
 def profile_build(site: Path, top: int, save: Path | None) -> str:
@@ -69,22 +71,21 @@ def main() -> None:
     ap.add_argument("--save", type=Path, help="also dump the stats (of the last mode) here")
     args = ap.parse_args()
     home = Path(os.environ.get("PEERBENCH_HOME") or "/tmp/feedpub-bench").resolve()
-    bench.ensure_setup(home, bench.SHARED, [args.n])
+    scratch.ensure_corpora(home, [args.n])
     if args.serial:
         import feedpub.items
 
         feedpub.items.PARALLEL_FROM = 10**9  # type: ignore[misc]
     feedpub = Path(sys.executable).parent / "feedpub"
-    switch = bench.probe_pages_switch(feedpub)
-    env = bench.Env(home, bench.SHARED, feedpub, args.pages or not switch, switch)
+    fp = builds.prepare_feedpub(feedpub, args.pages)
     site = home / "feedpub" / f"n{args.n}-profile"
     shutil.rmtree(site, ignore_errors=True)
-    bench.feedpub_site(env, site, env.corpus(args.n) / "posts")
+    builds.feedpub_site(fp, site, scratch.corpus(home, args.n) / "posts")
     for mode in args.modes:
-        how = f"{' serial,' if args.serial else ''} pages {'on' if env.pages else 'off'}"
+        how = f"{' serial,' if args.serial else ''} pages {'on' if fp.pages else 'off'}"
         print(f"===== feedpub build, n={args.n}, {mode},{how}")
         if mode == "no-change":  # the build after a build may still tidy up: not measured
-            bench.run_once(bench.Command((str(feedpub), "-q", "build"), cwd=site))
+            builds.run_once(builds.Command((str(feedpub), "-q", "build"), cwd=site))
         print(profile_build(site, args.top, args.save))
 
 
