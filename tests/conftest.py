@@ -99,6 +99,14 @@ def build_in_process(site: Site, now: dt.datetime = NOW):  # type: ignore[no-unt
     return build(site.config(), now)
 
 
+def make_digest(config: Config, now: dt.datetime, request=None):  # type: ignore[no-untyped-def]
+    """`feedpub digest` in this process: build, then the digest `request` asks for."""
+    from feedpub.commands import digest_now
+    from feedpub.digest import DigestRequest
+
+    return digest_now(config, now, request or DigestRequest())[0]
+
+
 def feed_files(output: Path) -> list[Path]:
     """Every feed file under output/: the site's and each tag's, all formats."""
     return sorted(p for p in output.rglob("*") if p.name in FEED_NAMES)

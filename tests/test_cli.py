@@ -44,10 +44,10 @@ def test_unknown_command_or_option_or_bad_value_exits_2(site: Site) -> None:
 
 
 def test_common_options_count_before_and_after_the_command_and_the_last_config_wins() -> None:
-    command, obj, options = parse(["-q", "-c", "a.toml", "digest", "-vv", "--days", "3",
-                                   "--config", "b.toml", "--preview"])
+    command, obj, options, trace = parse(["-q", "-c", "a.toml", "digest", "-vv", "--days",
+                                          "3", "--config", "b.toml", "--preview"])
     assert command is digest
-    assert (obj.verbosity, obj.config_path) == (1, Path("b.toml"))
+    assert (obj.verbosity, obj.config_path, trace) == (1, Path("b.toml"), True)
     assert options == {"since": None, "days": 3, "latest": None, "tag": None,
                        "preview": True, "explain": False}
     assert parse(["-c", "a.toml", "build"])[1].config_path == Path("a.toml")

@@ -26,7 +26,7 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 
 def test_no_config_means_every_default(tmp_path: Path) -> None:
     config = load_config(cwd=tmp_path)
-    assert config.source is None
+    assert config.file is None
     assert config.site.url == "http://127.0.0.1:8000/"
     assert config.feeds.formats == ("rss", "atom", "json")
     assert config.feeds.limit == 20

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from feedpub import catchup
 from feedpub.config import load_config
+from feedpub.digest import schedule
 from tests.conftest import Site, make_corpus
 from tests.test_serve import free_port, request, start, stop, wait_until
 
@@ -208,19 +208,19 @@ def test_digest_on_schedule_and_one_catch_up_after_kill_9(tmp_path: Path) -> Non
 def test_no_catch_up_on_the_very_first_start(tmp_path: Path) -> None:
     config = load_config(cwd=tmp_path)
     now = utcnow()
-    assert catchup.first_start(config, now) == now
-    assert catchup.first_start(config, now + dt.timedelta(days=3)) == now  # recorded once
-    assert catchup.due_slot(config, now + dt.timedelta(seconds=1), now) is None
+    assert schedule.first_start(config, now) == (now, True)
+    assert schedule.first_start(config, now + dt.timedelta(days=3)) == (now, False)  # once
+    assert schedule.due_slot(config, now + dt.timedelta(seconds=1), now) is None
 
 
 def test_latest_slot_is_the_last_fire_time_not_after_now() -> None:
     config = load_config(cwd=Path("/nonexistent"))
-    trigger = catchup.trigger(config)  # default: Mondays 08:00 UTC
+    trigger = schedule.trigger(config)  # default: Mondays 08:00 UTC
     now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday
-    assert catchup.latest_slot(trigger, now) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    assert schedule.latest_slot(trigger, now) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
     exact = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
-    assert catchup.latest_slot(trigger, exact) == exact
-    assert catchup.next_slot(trigger, exact) == exact + dt.timedelta(days=7)
+    assert schedule.latest_slot(trigger, exact) == exact
+    assert schedule.next_slot(trigger, exact) == exact + dt.timedelta(days=7)
 
 
 # --- kill -9 in the middle of builds -----------------------------------------------------------
@@ -269,7 +269,7 @@ def test_sigkill_during_builds_never_leaves_broken_feeds(site: Site) -> None:
 
 @pytest.mark.parametrize("polling", [False, True])
 def test_watcher_calls_back_once_per_burst(tmp_path: Path, polling: bool) -> None:
-    from feedpub.watch import Watcher
+    from feedpub.daemon.watch import Watcher
 
     posts, out = tmp_path / "posts", tmp_path / "output"
     posts.mkdir()

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from feedpub.digest_build import DigestRequest, make_digest
-from tests.conftest import NOW, REPO, Site, make_corpus
+from feedpub.digest import DigestRequest
+from tests.conftest import NOW, REPO, Site, make_corpus, make_digest
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = os.environ.get("FEEDPUB_SHOTS")  # a folder to keep copies of the screenshots in

@@ -15,10 +15,9 @@ import html5lib
 import pytest
 
 from feedpub.config import Config
-from feedpub.digest import DigestRequest
-from feedpub.digest_build import DigestResult, make_digest
-from feedpub.email_render import SIZE_LIMIT, track
-from tests.conftest import NOW, Site
+from feedpub.digest import DigestRequest, DigestResult
+from feedpub.digest.email import SIZE_LIMIT, track
+from tests.conftest import NOW, Site, make_digest
 
 NASTY = "Vec<T> & \"quotes\" 'single' <script>alert(1)</script> 🎉 👩‍💻"
 UNSUBSCRIBE = "https://example.org/newsletter/unsubscribe?list=weekly&token=" + "a" * 60

@@ -7,11 +7,12 @@ import shutil
 
 from feedpub.build import build
 from feedpub.config import Config
-from feedpub.digest import DigestRequest, schedule_period
-from feedpub.digest_build import DigestResult, last_scheduled_slot, make_digest
-from feedpub.digest_ledger import history
-from feedpub.state import open_ledger
-from tests.conftest import Site
+from feedpub.digest import DigestRequest, DigestResult
+from feedpub.digest.plan import schedule_period
+from feedpub.digest.schedule import last_scheduled_slot
+from feedpub.store import open_ledger
+from feedpub.store.digests import history
+from tests.conftest import Site, make_digest
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 DAY = dt.timedelta(days=1)
@@ -213,7 +214,7 @@ def test_explain_says_why_for_every_post(site: Site) -> None:
     post(site, "draft", now - DAY, "draft: true")
     post(site, "later", now + 30 * DAY)
     post(site, "private", now - DAY, "digest: false")
-    result = site.cli("digest", "--explain", "--preview")
+    result = site.cli("digest", "--explain")
     assert result.returncode == 0, result.stderr
     lines = {line.split("  ")[2]: line for line in result.stdout.splitlines() if "  " in line}
     assert lines["Post fresh"].startswith("in ")
@@ -221,7 +222,8 @@ def test_explain_says_why_for_every_post(site: Site) -> None:
     assert lines["Post draft"].endswith(": draft")
     assert "scheduled for" in lines["Post later"]
     assert "digest: false" in lines["Post private"]
-    assert "preview digest: 1 post" in result.stdout
+    assert "nothing was built, written or recorded" in result.stdout
+    assert not site.output.exists() and not (site.root / ".feedpub").exists()  # not even built
 
 
 def test_cli_without_posts_to_send_exits_zero(site: Site) -> None:
@@ -263,16 +265,17 @@ def test_a_new_post_taking_a_renamed_posts_old_slug_is_sent(site: Site) -> None:
 
 
 def test_restore_digests_brings_deleted_output_back(site: Site) -> None:
-    from feedpub.digest_build import restore_digests
+    from feedpub.build import load_posts
+    from feedpub.digest import restore_digests
 
     config = configure(site)
     post(site, "recent", T0 - DAY)
-    assert restore_digests(config, T0) == ()  # nothing recorded: nothing written
+    assert restore_digests(config, load_posts(config).posts, T0) == ()  # none recorded
     result = make_digest(config, T0)
     before = {p.name: p.read_bytes() for p in (site.output / "digests" / str(result.digest_id))
               .iterdir()}
     shutil.rmtree(site.output / "digests")
-    written = restore_digests(config, T0 + DAY)
+    written = restore_digests(config, load_posts(config).posts, T0 + DAY)
     assert "digests/index.html" in written and "digests/feed.xml" in written
     folder = site.output / "digests" / str(result.digest_id)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import feedpub.output
+import feedpub.output.segments
 from tests.conftest import Site, build_in_process, make_corpus, tree_bytes
 
 CONFIG = """
@@ -58,7 +58,7 @@ def copied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         counts.append(done)
         return done
 
-    monkeypatch.setattr(feedpub.output.os, "copy_file_range", counting)
+    monkeypatch.setattr(feedpub.output.segments.os, "copy_file_range", counting)
     return counts
 
 
@@ -116,10 +116,8 @@ def test_a_feed_changed_by_hand_is_written_whole(
     assert tree_bytes(site.output) == _fresh_build(site, tmp_path)
 
 
-def test_one_edit_keeps_every_cached_entry_and_empties_the_trash(
-        site: Site, corpus: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_edit_keeps_every_cached_entry(site: Site, corpus: list[Path]) -> None:
     state = site.root / ".feedpub"
-    monkeypatch.setattr(feedpub.output, "TRASH_FROM", 0)  # these feeds are small: all of them
 
     def entries() -> int:
         with sqlite3.connect(state / "cache.sqlite") as db:
@@ -130,7 +128,6 @@ def test_one_edit_keeps_every_cached_entry_and_empties_the_trash(
         _append(f"\nEdit {n}.\n")(corpus[20])
         build_in_process(site)
     assert entries() >= before
-    assert list((state / "trash").iterdir()) == []  # the replaced feeds went through it
 
 
 def test_one_edit_through_the_cli_gives_the_bytes_of_a_build_from_scratch(
@@ -142,69 +139,98 @@ def test_one_edit_through_the_cli_gives_the_bytes_of_a_build_from_scratch(
 
 
 WORKER_SCRIPT = """
-import sys
+import os, sys
+from functools import partial
 from pathlib import Path
-from feedpub.workers import Worker
+from feedpub.build import runner
+from feedpub.build.artifacts import entry_specs
+from feedpub.build.items import Job, run_job, warm_up
+from feedpub.build.pipeline import load_posts
+from feedpub.posts import parse_here
 from tests.conftest import Site
 
 site = Site(Path(sys.argv[1]))
 config = site.config()
-from feedpub.pipeline import entry_specs, load  # no Markdown yet: the worker imports it
-(site.posts / "broken.md").write_text("---\\ntitle: [unclosed\\n---\\nx\\n")
-files = [(str(p), "posts/" + p.name) for p in sorted(site.posts.glob("*.md"))]
-parser = Worker.start("parse")
-assert parser is not None and "yaml" not in sys.modules
 zone = config.site.zone
-theirs = parser.parse(files, zone.key)  # all in the worker
-assert "yaml" not in sys.modules, "a few files are parsed in the worker only"
-split = parser.parse(files * 3, zone.key)  # this process parses the first half
-parser.close()
-from feedpub.parse import load_post
-here = [load_post(Path(p), n, zone) for p, n in files]
-assert theirs == here and split == here * 3, "worker and in-process parses differ"
+(site.posts / "broken.md").write_text("---\\ntitle: [unclosed\\n---\\nx\\n")
+files = [(str(p), "posts/" + p.name) for p in sorted(site.posts.glob("*.md"))] * 3
+assert len(files) >= runner.SPLIT_FROM
+with runner.Runner() as run:
+    split = run.split(partial(parse_here, zone=zone), files)  # half in a forked helper
+here = parse_here(files, zone)
+assert split == here, "forked and in-process parses differ"
 assert any(isinstance(r, list) for r in here)  # the broken post's problems, the same
-assert Worker.start("parse") is None, "a parse worker is pointless once YAML is imported"
 (site.posts / "broken.md").unlink()
 
-posts = load(config).posts[:3]
-jobs = [(p, "tag:example.org,2024:" + p.slug, "https://example.org/posts/" + p.slug + "/",
-         entry_specs(config)) for p in posts]
-renderer = Worker.start()
-assert renderer is not None and "markdown" not in sys.modules
-made = renderer.results() if renderer.submit(jobs) else None
-renderer.close()
-from feedpub.items import render_job
-assert made == [render_job(job) for job in jobs], "worker and in-process renders differ"
-assert Worker.start() is None, "a worker is pointless once Markdown is imported here"
+posts = load_posts(config).posts[:3]
+jobs = [Job(p, str(site.root / p.source), "tag:example.org,2024:" + p.slug,
+            "https://example.org/posts/" + p.slug + "/", "k" + p.slug, entry_specs(config))
+        for p in posts]
+with runner.Runner(warm_up) as run:
+    assert run.warm is not None and "markdown" not in sys.modules
+    made = list(run.map(run_job, jobs))
+assert made == [run_job(job) for job in jobs], "worker and in-process renders differ"
+
+def die_elsewhere(n):  # a job that kills any worker it runs in
+    if os.getpid() != parent:
+        os._exit(3)
+    return n * 2
+
+parent = os.getpid()
+with runner.Runner(warm_up) as run:
+    assert list(run.map(die_elsewhere, [1, 2, 3])) == [2, 4, 6]  # done here instead
 print("ok", len(made))
 """
 
-FAILING_SCRIPT = """
-from feedpub.workers import Worker
-
-worker = Worker.start()
-assert worker is not None
-assert worker.submit([("not", "a", "job")])
-assert worker.results() is None  # the job fails: the caller renders itself
-worker.close()
-idle = Worker.start()
-idle.close()  # no job at all: killed at once
-print("ok")
+ORPHAN_SCRIPT = """
+import os, sys, time
+from feedpub.build import runner
+run = runner.Runner(lambda: time.sleep(60))  # a worker busy warming up
+print(run.warm.pid, flush=True)
+time.sleep(60)
 """
 
 
-def test_the_workers_parse_and_render_like_this_process_and_fail_softly(
+def test_the_runner_parses_and_renders_like_this_process_and_fails_softly(
         site: Site, corpus: list[Path]) -> None:
     import subprocess
     import sys
 
     from tests.conftest import REPO
 
-    for script, args in ((WORKER_SCRIPT, [str(site.root)]), (FAILING_SCRIPT, [])):
-        result = subprocess.run([sys.executable, "-c", script, *args], cwd=REPO,
-                                capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.startswith("ok")
+    result = subprocess.run([sys.executable, "-c", WORKER_SCRIPT, str(site.root)], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok")
+
+
+def test_workers_die_with_their_parent() -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.05)
+    assert not _alive(worker), "the worker outlived its parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "zombie" in status.read_text())
 
 
 @pytest.mark.parametrize("caches", ["kept", "deleted"])

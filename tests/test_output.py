@@ -160,13 +160,13 @@ def test_no_temp_files_are_left_behind(site: Site) -> None:
 
 def test_rendering_in_worker_processes_gives_the_bytes_of_one_process(
         site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import feedpub.items
+    from feedpub.build import runner
 
     make_corpus(site.posts, 80)  # above PARALLEL_FROM: the CLI renders in worker processes
     twin = tmp_path / "twin"
     shutil.copytree(site.root, twin)
     site.cli("build", check=True)
-    monkeypatch.setattr(feedpub.items, "PARALLEL_FROM", 10**9)  # one process
+    monkeypatch.setattr(runner, "PARALLEL_FROM", 10**9)  # one process
     build_in_process(Site(twin))
     assert tree_bytes(Site(twin).output) == tree_bytes(site.output)
 

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedpub.parse import parse_post
-from feedpub.posts import Post, read_posts
+from feedpub.posts import LoadResult, Post, parse_post, post_files, read_posts
 from tests.conftest import FIXTURES, Site
 
 UTC = dt.UTC
@@ -60,11 +59,15 @@ def test_every_fixture_has_an_expectation() -> None:
     assert {p.name for p in INVALID} == set(EXPECTED_INVALID)
 
 
+def read(posts_dir: Path, root: Path, zone: ZoneInfo) -> LoadResult:
+    return read_posts(post_files(posts_dir), posts_dir, root, zone)
+
+
 def load_one(tmp_path: Path, fixture: Path, zone: str = "UTC") -> tuple[list[Post], list[str]]:
     posts_dir = tmp_path / "posts"
     posts_dir.mkdir(exist_ok=True)
     shutil.copy(fixture, posts_dir / fixture.name)
-    result = read_posts(posts_dir, tmp_path, ZoneInfo(zone))
+    result = read(posts_dir, tmp_path, ZoneInfo(zone))
     return list(result.posts), [str(p) for p in result.problems]
 
 
@@ -99,7 +102,7 @@ def test_invalid_posts_do_not_stop_valid_ones(tmp_path: Path) -> None:
     posts_dir.mkdir()
     for fixture in VALID + INVALID:
         shutil.copy(fixture, posts_dir / fixture.name)
-    result = read_posts(posts_dir, tmp_path, ZoneInfo("UTC"))
+    result = read(posts_dir, tmp_path, ZoneInfo("UTC"))
     assert len(result.posts) == len(VALID)
     assert len(result.errors) == len(INVALID)
 
@@ -109,7 +112,7 @@ def test_duplicate_slug_is_one_error_and_the_first_file_keeps_it(tmp_path: Path)
     (posts_dir / "sub").mkdir(parents=True)
     (posts_dir / "a.md").write_text("---\ntitle: A\ndate: 2024-01-01\nslug: same\n---\n")
     (posts_dir / "sub" / "same.md").write_text("---\ntitle: B\ndate: 2024-01-02\n---\n")
-    result = read_posts(posts_dir, tmp_path, ZoneInfo("UTC"))
+    result = read(posts_dir, tmp_path, ZoneInfo("UTC"))
     assert [p.title for p in result.posts] == ["A"]
     (problem,) = result.problems
     assert str(problem).startswith("posts/sub/same.md:")
@@ -158,7 +161,7 @@ def test_dates_land_on_the_right_instant(tmp_path: Path, zone: str, date: str,
     posts_dir = tmp_path / "posts"
     posts_dir.mkdir()
     (posts_dir / "p.md").write_text(f"---\ntitle: P\ndate: {date}\n---\n", encoding="utf-8")
-    result = read_posts(posts_dir, tmp_path, ZoneInfo(zone))
+    result = read(posts_dir, tmp_path, ZoneInfo(zone))
     assert result.problems == ()
     (post,) = result.posts
     # Compare instants: PEP 495 makes == false for a time in a repeated hour across zones.

@@ -18,7 +18,7 @@ import feedparser
 import pytest
 from starlette.datastructures import Headers
 
-from feedpub.serve import BadPath, accepts_gzip, content_type, safe_parts
+from feedpub.web.static import BadPath, accepts_gzip, content_type, safe_parts
 from tests.conftest import Site
 
 Response = tuple[int, dict[str, str], bytes]

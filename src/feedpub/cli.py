@@ -1,19 +1,30 @@
-"""The command line: each command loads the config, calls one function, reports."""
+"""The command line: each command loads the config, calls one function, reports.
+
+The one error boundary: errors the user can fix become a message and an ExitStatus;
+anything else is a bug, shown as one line (with the traceback under -v/--traceback).
+Commands import what they need when they run: `feedpub --help` loads none of it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feedpub import __version__
-from feedpub.errors import EXIT_CONFIG, EXIT_OK, EXIT_POST_ERRORS, FeedpubError
+from feedpub.errors import ExitStatus, FeedpubError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from feedpub.config import Config
+    from feedpub.errors import Problem
+
+Progress = Callable[[int, int], None]
+BAR_FROM = 200  # fewer posts than this render too fast to need a progress bar
 
 
 class Context:
@@ -23,7 +34,7 @@ class Context:
         self.config_path = config_path
         self.verbosity = verbosity
 
-    def config(self) -> Any:
+    def config(self) -> Config:
         from feedpub.config import load_config
 
         return load_config(self.config_path)
@@ -37,88 +48,113 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def report_problems(problems: Any) -> None:
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def report_problems(problems: Sequence[Problem]) -> None:
     for problem in problems:
         print(f"{problem.severity}: {problem}", file=sys.stderr)
 
 
+def exit_for(problems: Sequence[Problem]) -> None:
+    errors = any(p.severity == "error" for p in problems)
+    sys.exit(ExitStatus.POST_ERRORS if errors else ExitStatus.OK)
+
+
+@contextmanager
+def progress_bar(enabled: bool, label: str) -> Iterator[Progress | None]:
+    """A `progress(done, total)` callback drawing a bar on a terminal; None otherwise."""
+    if not enabled or not sys.stdout.isatty():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(transient=True) as bar:
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if total >= BAR_FROM:
+                task = bar.add_task(label, total=total) if task is None else task
+                bar.update(task, completed=done)
+
+        yield update
+
+
 def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
-    from feedpub.workers import Workers
+    from feedpub.commands import build_site
 
-    # Forked first: it imports Markdown and feedgen on the other core while this
-    # process reads the config and the posts; a build with nothing to do kills it.
-    workers = Workers()
-    try:
-        from feedpub.build import build as run_build
-        from feedpub.progress import bar
-
-        config = obj.config()
-        with bar(obj.verbosity >= 0, "Rendering posts") as progress:
-            report = run_build(config, now(), progress, workers=workers)
-    finally:
-        workers.close()
+    config = obj.config()
+    with progress_bar(obj.verbosity >= 0, "Rendering posts") as progress:
+        report, restored = build_site(config, now(), progress)
     report_problems(report.problems)
-    counts = (f"{report.feeds} feeds from {report.published} published posts "
-              f"({report.scheduled} scheduled, {report.drafts} drafts)")
-    if report.unchanged:
+    counts = (f"{plural(report.feeds, 'feed')} from {report.published} published posts "
+              f"({report.scheduled} scheduled, {plural(report.drafts, 'draft')})")
+    if report.unchanged and not restored:
         obj.say(f"up to date: nothing changed since the last build ({counts})")
     else:
-        obj.say(f"built {counts}: {len(report.written)} files written, "
+        written = len(report.written) + len(restored)
+        obj.say(f"built {counts}: {plural(written, 'file')} written, "
                 f"{len(report.removed)} removed -> {config.paths.output}")
-    sys.exit(EXIT_POST_ERRORS if report.errors else EXIT_OK)
+    exit_for(report.problems)
 
 
 def digest(obj: Context, since: str | None, days: int | None, latest: int | None,
            tag: str | None, preview: bool, explain: bool) -> None:
     """Render the next email digest (or the chosen window) into output/digests/."""
-    from feedpub.digest_build import make_digest, request_from_options
+    from feedpub.commands import digest_now, explain_now
+    from feedpub.digest import request_from_options
 
     config = obj.config()
     request = request_from_options(config, since, days, latest, tag, preview)
-    result = make_digest(config, now(), request)
-    report_problems(result.problems)
-    for line in result.explanation if explain else ():
-        print(line)
-    obj.say(result.message)
-    sys.exit(EXIT_POST_ERRORS if any(p.severity == "error" for p in result.problems) else EXIT_OK)
+    if explain:
+        lines, problems = explain_now(config, now(), request)
+        report_problems(problems)
+        print("\n".join(lines))
+        obj.say("(explained only: nothing was built, written or recorded)")
+    else:
+        result, problems = digest_now(config, now(), request)
+        report_problems(problems)
+        obj.say(result.message)
+    exit_for(problems)
 
 
 def check(obj: Context) -> None:
     """Validate config, posts and templates without writing anything."""
-    from feedpub.check import check as run_check
+    from feedpub.commands import check as run_check
 
     problems = run_check(obj.config(), now())
     report_problems(problems)
     errors = [p for p in problems if p.severity == "error"]
-    obj.say(f"{len(errors)} errors, {len(problems) - len(errors)} warnings")
-    sys.exit(EXIT_POST_ERRORS if errors else EXIT_OK)
+    obj.say(f"{plural(len(errors), 'error')}, {plural(len(problems) - len(errors), 'warning')}")
+    exit_for(problems)
 
 
 def init(obj: Context, force: bool) -> None:
-    """Write a commented feedpub.toml and an example post here."""
-    from feedpub.scaffold import init as run_init
+    """Write a commented feedpub.toml, an example post and templates/ here."""
+    from feedpub.commands import init as run_init
 
-    target = obj.config_path or Path("feedpub.toml")
-    for path in run_init(target, force, now()):
+    for path in run_init(obj.config_path or Path("feedpub.toml"), force, now()):
         obj.say(f"wrote {path}")
 
 
 def serve(obj: Context, host: str | None, port: int | None) -> None:
     """Serve output/ over HTTP (ETag, 304, gzip) until interrupted."""
-    from feedpub.lock import setup_logging
-    from feedpub.serve import serve_forever
+    from feedpub.daemon import serve as serve_output
+    from feedpub.daemon import setup_logging
 
     config = obj.config()
     setup_logging(obj.verbosity)
     port = config.server.port if port is None else port
-    serve_forever(config.paths.output, host or config.server.host, port, obj.verbosity > 1)
+    serve_output(config, host or config.server.host, port, obj.verbosity)
 
 
 def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> None:
     """Build, then keep feeds and digests current (file events, publish times, schedule)."""
     from feedpub.daemon import run as run_daemon
-    from feedpub.lock import setup_logging
+    from feedpub.daemon import setup_logging
 
     config = obj.config()
     setup_logging(obj.verbosity)
@@ -128,7 +164,7 @@ def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> Non
 
 def status(obj: Context) -> None:
     """What is published, what is scheduled and when, the next and the last digest."""
-    from feedpub.status import status as site_status
+    from feedpub.commands import site_status
 
     print(site_status(obj.config(), now()), end="")
 
@@ -145,7 +181,7 @@ def at_least_1(text: str) -> int:
 
 
 def common_options() -> argparse.ArgumentParser:
-    """--config, -q and -v after the command name too (`feedpub build --config x.toml`).
+    """--config, -q, -v and --traceback after the command name too.
 
     -q and -v count into their own names, added to the group's by parse(); --config
     has no default, so it only replaces the group's when given.
@@ -156,7 +192,9 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", dest="less", action="count", default=0,
                         help="Say less.")
     common.add_argument("-v", "--verbose", dest="more", action="count", default=0,
-                        help="Say more.")
+                        help="Say more (and show the traceback of an internal error).")
+    common.add_argument("--traceback", dest="trace", action="store_true",
+                        help="Show the traceback of an internal error.")
     return common
 
 
@@ -181,7 +219,7 @@ def add_digest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preview", action="store_true",
                         help="Render into output/digests/preview/; record nothing.")
     parser.add_argument("--explain", action="store_true",
-                        help="Say for every post why it is in or out.")
+                        help="Say for every post why it would be in or out; write nothing.")
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -204,6 +242,8 @@ def make_parser() -> argparse.ArgumentParser:
                              "defaults).")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="Say less (errors only).")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Say more.")
+    parser.add_argument("--traceback", action="store_true",
+                        help="Show the traceback of an internal error.")
     parser.set_defaults(command=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     common = common_options()  # one parent for every command: argparse copies its actions
@@ -221,51 +261,42 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse(argv: Sequence[str] | None = None) -> tuple[Callable[..., None], Context, dict[str, Any]]:
-    """The command to run, its Context and its own options; exit 2 on a usage error."""
+def parse(argv: Sequence[str] | None = None,
+          ) -> tuple[Callable[..., None], Context, dict[str, Any], bool]:
+    """The command to run, its Context, its own options and whether to show tracebacks;
+    exit 2 on a usage error."""
     parser = make_parser()
     options = vars(parser.parse_args(argv))
     command = options.pop("command")
-    if command is None:  # like click: the help, on stderr, as a usage error
+    if command is None:  # the help, on stderr, as a usage error
         parser.print_help(sys.stderr)
-        sys.exit(EXIT_CONFIG)
+        sys.exit(ExitStatus.USAGE)
     more = options.pop("verbose") + options.pop("more")
     less = options.pop("quiet") + options.pop("less")
-    return command, Context(options.pop("config_path"), more - less), options
+    trace = options.pop("traceback") or options.pop("trace", False) or more > 0
+    return command, Context(options.pop("config_path"), more - less), options, trace
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: run the command; map user errors to messages and exit codes."""
-    command, obj, options = parse(argv)
+    """Entry point: run the command; map errors to messages and exit codes."""
+    command, obj, options, trace = parse(argv)
     try:
         command(obj, **options)
     except KeyboardInterrupt:
         print("\naborted", file=sys.stderr)  # the newline closes the terminal's ^C
-        sys.exit(130)
+        sys.exit(ExitStatus.INTERRUPTED)
     except FeedpubError as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        sys.exit(exc.exit_status)
+    except Exception as exc:  # a bug: say so in one line, the traceback when asked
+        if trace:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (a bug in feedpub {__version__}; "
+              "run again with --traceback to see where, and please report it)", file=sys.stderr)
+        sys.exit(ExitStatus.INTERNAL)
 
 
 def run_cli() -> None:
-    """The console script and `python -m feedpub`: main(), then leave at once.
-
-    Every file and database is closed when main() returns; what is left is the
-    interpreter freeing every module's objects, ~20 ms a command for nothing.
-    """
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
-        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    if "logging" in sys.modules:  # the daemon's handlers
-        sys.modules["logging"].shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: the reader is gone
-            code = code or 1
-    os._exit(code)
+    """The console script and `python -m feedpub`."""
+    main()

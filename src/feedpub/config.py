@@ -1,90 +1,39 @@
-"""feedpub.toml: a declared schema, validated once into a frozen Config."""
+"""feedpub.toml: every key declared once, validated once into a frozen Config.
+
+Each key is a dataclass field whose `option()` gives its default, its check and
+its documentation; `feedpub init`'s commented file (`init_toml`) and the README's
+table (`markdown_table`) are made from the same declarations.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedpub.errors import ConfigError
-from feedpub.records import field, record
 
 CONFIG_NAME = "feedpub.toml"
 FORMATS = ("rss", "atom", "json")
-
-
-@record
-class Author:
-    name: str = ""
-    email: str = ""
-
-
-@record
-class SiteConfig:
-    title: str = "My feedpub site"
-    url: str = "http://127.0.0.1:8000/"
-    description: str = ""
-    language: str = "en"
-    timezone: str = "UTC"
-    author: Author = field(default_factory=Author)
-    pages: bool = True  # index, post and tag pages; false when another tool makes the site
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@record
-class PathsConfig:
-    posts: Path
-    templates: Path
-    output: Path
-    state: Path
-
-
-@record
-class FeedsConfig:
-    formats: tuple[str, ...] = FORMATS
-    limit: int = 20
-    content: str = "full"
-    tags: bool = True
-
-
-@record
-class DigestConfig:
-    schedule: str = "0 8 * * mon"
-    subject: str = "{{ site.title }}: {{ posts|length }} new post{{ 's' if posts|length != 1 }}"
-    max_posts: int = 20
-    skip_empty: bool = True
-    from_: str = ""
-    to: str = ""
-    unsubscribe: str = ""
-    utm: tuple[tuple[str, str], ...] = ()
-
-
-@record
-class ServerConfig:
-    host: str = "127.0.0.1"
-    port: int = 8000
-
-
-@record
-class Config:
-    root: Path
-    source: Path | None
-    site: SiteConfig
-    paths: PathsConfig
-    feeds: FeedsConfig
-    digest: DigestConfig
-    server: ServerConfig
-
+DEFAULT_URL = "http://127.0.0.1:8000/"
 
 # A checker returns the cleaned value, or raises ValueError saying what was expected.
 Checker = Callable[[Any], Any]
+
+
+def option(default: Any, check: Checker, doc: str, *, key: str = "",
+           example: str = "") -> Any:
+    """A config key: its default, its check, one line of doc; `key` when its TOML name
+    is not the field's (`from`), `example` for a key that is unset by default."""
+    return dataclasses.field(default=default, metadata={
+        "check": check, "doc": doc, "key": key, "example": example})
 
 
 def _str(value: Any) -> str:
@@ -159,27 +108,33 @@ def _email(value: Any) -> str:
     return text
 
 
+def _path(value: Any) -> Path:
+    return Path(_str(value))
+
+
+def _schedule(value: Any) -> str:
+    text = _str(value)
+    from apscheduler.triggers.cron import CronTrigger  # heavy: only to check a cron string
+
+    try:
+        CronTrigger.from_crontab(text, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"expected a cron expression such as '0 8 * * mon' ({exc})") from None
+    return text
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str = ""
+    email: str = ""
+
+
 def _author(value: Any) -> Author:
     if isinstance(value, str):
         return Author(name=value)
     if not isinstance(value, dict) or set(value) - {"name", "email"}:
         raise ValueError('expected a table such as { name = "Ada", email = "ada@example.org" }')
     return Author(name=_str(value.get("name", "")), email=_email(value.get("email", "")))
-
-
-def _schedule(value: Any) -> str:
-    text = _str(value)
-    if text == DigestConfig.schedule:
-        return text
-    from apscheduler.triggers.cron import CronTrigger  # only when it is not the default
-
-    try:
-        CronTrigger.from_crontab(text, timezone="UTC")
-    except ValueError as exc:
-        raise ValueError(
-            f"expected a cron expression such as '0 8 * * mon' ({exc})"
-        ) from None
-    return text
 
 
 def _utm(value: Any) -> tuple[tuple[str, str], ...]:
@@ -189,37 +144,108 @@ def _utm(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((f"utm_{k}", _str(v)) for k, v in sorted(value.items()))
 
 
-SCHEMA: dict[str, dict[str, Checker]] = {
-    "site": {
-        "title": _str,
-        "url": _url,
-        "description": _str,
-        "language": _language,
-        "timezone": _timezone,
-        "author": _author,
-        "pages": _bool,
-    },
-    "paths": {"posts": _str, "templates": _str, "output": _str, "state": _str},
-    "feeds": {
-        "formats": _formats,
-        "limit": _int_range(0, 1_000_000),
-        "content": _choice("full", "summary"),
-        "tags": _bool,
-    },
-    "digest": {
-        "schedule": _schedule,
-        "subject": _str,
-        "max_posts": _int_range(1, 1000),
-        "skip_empty": _bool,
-        "from": _email,
-        "to": _email,
-        "unsubscribe": _optional_url,
-        "utm": _utm,
-    },
-    "server": {"host": _str, "port": _int_range(1, 65535)},
-}
-DEFAULT_PATHS = {"posts": "posts", "templates": "templates", "output": "output",
-                 "state": ".feedpub"}
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = option("My feedpub site", _str, "feed and page title")
+    url: str = option(DEFAULT_URL, _url, "where `output/` is served; every URL in feeds and "
+                      "email is absolute from it")
+    description: str = option("", _str, "feed subtitle / description")
+    language: str = option("en", _language, "a language tag (`en`, `pt-BR`)")
+    timezone: str = option("UTC", _timezone, "IANA zone; naive dates in posts and the digest "
+                           "schedule are in it")
+    author: Author = option(Author(), _author, "the feeds' author",
+                            example='{ name = "Ada Lovelace", email = "ada@example.org" }')
+    pages: bool = option(True, _bool, "write `index.html`, `posts/<slug>/` and tag pages; "
+                         "`false` when another tool makes the site and feedpub only the feeds")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Relative to the config file's folder (absolute once loaded)."""
+
+    posts: Path = option(Path("posts"), _path, "the Markdown posts")
+    templates: Path = option(Path("templates"), _path, "your templates: `templates/site/`, "
+                             "`templates/email/`; what you do not provide is feedpub's own")
+    output: Path = option(Path("output"), _path, "what to serve; safe to delete")
+    state: Path = option(Path(".feedpub"), _path, "the ledger of published posts and "
+                         "digests, and the caches: keep it")
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    formats: tuple[str, ...] = option(FORMATS, _formats, "which feeds to write")
+    limit: int = option(20, _int_range(0, 1_000_000), "newest posts per feed; `0` = every post")
+    content: str = option("full", _choice("full", "summary"), '`"full"` or `"summary"`')
+    tags: bool = option(True, _bool, "per-tag feeds and pages")
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    schedule: str = option("0 8 * * mon", _schedule, "cron (minute hour day month weekday), "
+                           "in the site zone")
+    subject: str | None = option(None, _str, "a Jinja template for the Subject; unset: "
+                                 "`templates/email/subject.txt`",
+                                 example='"{{ site.title }}: {{ posts|length }} new posts"')
+    max_posts: int = option(20, _int_range(1, 1000), "at most this many posts per digest")
+    skip_empty: bool = option(True, _bool, "no new posts: no digest (never an empty email)")
+    from_: str = option("", _email, "the From header; unset: the site author, else noreply@ "
+                        "the site's host", key="from", example='"News <news@example.org>"')
+    to: str = option("", _email, "the To header (a list address)",
+                     example='"subscribers@example.org"')
+    unsubscribe: str = option("", _optional_url, "an https or mailto URL: List-Unsubscribe "
+                              "(+ one-click POST for https)",
+                              example='"https://example.org/unsubscribe"')
+    utm: tuple[tuple[str, str], ...] = option((), _utm, "utm parameters added to links to "
+                                              "your own site",
+                                              example='{ source = "newsletter", medium = "email" }')
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = option("127.0.0.1", _str, "where `serve`/`run` listen (localhost only by "
+                       "default)")
+    port: int = option(8000, _int_range(1, 65535), "the port they listen on")
+
+
+SECTIONS: dict[str, type] = {"site": SiteConfig, "paths": PathsConfig, "feeds": FeedsConfig,
+                             "digest": DigestConfig, "server": ServerConfig}
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path  # the folder of the config file (or the working folder without one)
+    file: Path | None  # the config file, None when every default applies
+    site: SiteConfig
+    paths: PathsConfig
+    feeds: FeedsConfig
+    digest: DigestConfig
+    server: ServerConfig
+
+
+@dataclass(frozen=True)
+class Key:
+    """One declared key, as the schema, `init` and the README see it."""
+
+    section: str
+    name: str  # in TOML
+    attr: str  # on the section's dataclass
+    default: Any
+    check: Checker
+    doc: str
+    example: str
+
+
+def keys() -> Iterator[Key]:
+    """Every config key, in declaration order."""
+    for section, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            yield Key(section, meta["key"] or f.name, f.name, f.default, meta["check"],
+                      meta["doc"], meta["example"])
 
 
 def _line_of(text: str, section: str, key: str | None) -> int:
@@ -237,12 +263,15 @@ def _line_of(text: str, section: str, key: str | None) -> int:
 
 
 def _validate(raw: dict[str, Any], text: str, name: str) -> dict[str, dict[str, Any]]:
-    """Check every key against SCHEMA; collect every problem."""
+    """Check every key against its declaration; collect every problem."""
+    declared: dict[str, dict[str, Key]] = {}
+    for key in keys():
+        declared.setdefault(key.section, {})[key.name] = key
     problems: list[str] = []
     clean: dict[str, dict[str, Any]] = {}
     for section, table in raw.items():
-        if section not in SCHEMA:
-            expected = ", ".join(f"[{s}]" for s in SCHEMA)
+        if section not in declared:
+            expected = ", ".join(f"[{s}]" for s in declared)
             problems.append(f"{name}:{_line_of(text, section, None)}: unknown section "
                             f"[{section}] (expected one of {expected})")
             continue
@@ -252,13 +281,13 @@ def _validate(raw: dict[str, Any], text: str, name: str) -> dict[str, dict[str, 
         clean[section] = {}
         for key, value in table.items():
             where = f"{name}:{_line_of(text, section, key)}: {section}.{key}"
-            checker = SCHEMA[section].get(key)
-            if checker is None:
-                known = ", ".join(SCHEMA[section])
+            if key not in declared[section]:
+                known = ", ".join(declared[section])
                 problems.append(f"{where}: unknown key (expected one of {known})")
                 continue
             try:
-                clean[section][key] = checker(value)
+                spec = declared[section][key]
+                clean[section][spec.attr] = spec.check(value)
             except ValueError as exc:
                 problems.append(f"{where}: {exc}, got {value!r}")
     if problems:
@@ -266,20 +295,11 @@ def _validate(raw: dict[str, Any], text: str, name: str) -> dict[str, dict[str, 
     return clean
 
 
-def _build(values: dict[str, dict[str, Any]], root: Path, source: Path | None) -> Config:
-    paths = {**DEFAULT_PATHS, **values.get("paths", {})}
-    digest = dict(values.get("digest", {}))
-    if "from" in digest:
-        digest["from_"] = digest.pop("from")
-    return Config(
-        root=root,
-        source=source,
-        site=SiteConfig(**values.get("site", {})),
-        paths=PathsConfig(**{k: (root / v).resolve() for k, v in paths.items()}),
-        feeds=FeedsConfig(**values.get("feeds", {})),
-        digest=DigestConfig(**digest),
-        server=ServerConfig(**values.get("server", {})),
-    )
+def _build(values: dict[str, dict[str, Any]], root: Path, file: Path | None) -> Config:
+    sections = {name: cls(**values.get(name, {})) for name, cls in SECTIONS.items()}
+    paths = sections["paths"]
+    sections["paths"] = PathsConfig(*((root / p).resolve() for p in dataclasses.astuple(paths)))
+    return Config(root=root, file=file, **sections)
 
 
 def load_config(path: Path | None = None, cwd: Path | None = None) -> Config:
@@ -298,3 +318,53 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: {exc}"]) from None
     return _build(_validate(raw, text, str(path)), path.parent.resolve(), path.resolve())
+
+
+def toml_value(value: Any) -> str:
+    """A default as TOML writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (str, Path)):
+        return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML spelling for {value!r}")
+
+
+def _is_set(key: Key) -> bool:
+    """True when the key's default is written out (not shown commented, as an example)."""
+    return not key.example
+
+
+def init_toml() -> str:
+    """The commented feedpub.toml `feedpub init` writes: every key, with its default."""
+    lines = ["# feedpub configuration. Every key is optional; the values shown are the defaults.",
+             "# Keys shown commented out are unset by default: uncomment to set them."]
+    section = ""
+    for key in keys():
+        if key.section != section:
+            section = key.section
+            lines += ["", f"[{section}]"]
+            doc = SECTIONS[section].__doc__
+            if doc and not doc.startswith(SECTIONS[section].__name__):
+                lines[-1] += f"  # {doc.strip()}"
+        value = toml_value(key.default) if _is_set(key) else key.example
+        lines.append(f"{'' if _is_set(key) else '# '}{key.name} = {value}"
+                     f"  # {_plain(key.doc)}")
+    return "\n".join(lines) + "\n"
+
+
+def _plain(doc: str) -> str:
+    return doc.replace("`", "")
+
+
+def markdown_table() -> str:
+    """The README's table of every key."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for key in keys():
+        default = f"`{toml_value(key.default)}`" if _is_set(key) else "unset"
+        default = default.replace("|", "\\|")
+        rows.append(f"| `[{key.section}] {key.name}` | {default} | {key.doc} |")
+    return "\n".join(rows) + "\n"

@@ -1,26 +1,32 @@
-"""Errors the user can fix, and the exit codes they map to."""
+"""Errors the user can fix, the problems found in posts, and the exit codes they map to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 
-from feedpub.records import record
 
-EXIT_OK = 0
-EXIT_POST_ERRORS = 1  # the build ran, but some posts were skipped
-EXIT_CONFIG = 2  # bad config or command line: nothing was done
-EXIT_STATE = 3  # state folder locked or unreadable, another daemon running
-EXIT_TEMPLATE = 4  # a template failed to load or render
+class ExitStatus(IntEnum):
+    """What a command's exit code means."""
+
+    OK = 0
+    POST_ERRORS = 1  # done, but some posts had errors (they were listed)
+    USAGE = 2  # bad config or command line: nothing was done
+    STATE = 3  # the state folder is unusable, locked, or another daemon runs
+    TEMPLATE = 4  # a template failed to load or render
+    INTERNAL = 70  # a bug in feedpub (EX_SOFTWARE): never the user's input
+    INTERRUPTED = 130  # Ctrl-C
 
 
 class FeedpubError(Exception):
     """An error the user can fix; the message says how."""
 
-    exit_code = EXIT_CONFIG
+    exit_status = ExitStatus.USAGE
 
 
 class ConfigError(FeedpubError):
-    """One or more problems in feedpub.toml, all collected."""
+    """One or more problems in feedpub.toml or on the command line, all collected."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -28,20 +34,20 @@ class ConfigError(FeedpubError):
 
 
 class StateError(FeedpubError):
-    """The state folder (.feedpub/) cannot be used."""
+    """The state folder (.feedpub/) or output/ cannot be used."""
 
-    exit_code = EXIT_STATE
+    exit_status = ExitStatus.STATE
 
 
 class TemplateError(FeedpubError):
-    """A user template has an error; the message names file and line."""
+    """A template has an error; the message names file and line."""
 
-    exit_code = EXIT_TEMPLATE
+    exit_status = ExitStatus.TEMPLATE
 
 
-@record
-class PostProblem:
-    """One problem with one post: where, which field, what to do."""
+@dataclass(frozen=True)
+class Problem:
+    """One problem with one input file: where, which field, what to do."""
 
     path: str
     line: int

@@ -15,7 +15,7 @@ PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 def environment(user_dir: Path, kind: str, autoescape: bool = True) -> jinja2.Environment:
     """Templates of `kind` (site, email) from `user_dir/kind`, then the package's."""
-    import jinja2  # imported on first use: a build that renders no template never needs it
+    import jinja2  # heavy: a build that renders no template never needs it
 
     loader = jinja2.FileSystemLoader([str(user_dir / kind), str(PACKAGE_TEMPLATES / kind)])
     env = jinja2.Environment(
@@ -41,6 +41,16 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
         raise TemplateError(f"{where}:{exc.lineno}: template error: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{_location(exc, name)}: template error: {exc}") from None
+
+
+def render_string(env: jinja2.Environment, source: str, where: str, **context: Any) -> str:
+    """Render a template given as text (a config value); errors name `where`."""
+    import jinja2
+
+    try:
+        return env.from_string(source).render(**context)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{where}: template error: {exc}") from None
 
 
 def _location(exc: BaseException, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Where things live: output paths and their public URLs, from slugs only."""
+"""Where things live: every output path and its public URL, spelled once, from slugs only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ FEED_TYPES = {
     "atom": "application/atom+xml",
     "json": "application/feed+json",
 }
+FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+DIGESTS = "digests/"
+DIGEST_FILES = ("index.html", "digest.txt", "digest.eml")
 
 
 def post_path(slug: str) -> str:
@@ -26,13 +29,42 @@ def feed_path(fmt: str, tag_slug: str | None = None) -> str:
     return prefix + FEED_FILES[fmt]
 
 
+def tag_page_path(tag_slug: str) -> str:
+    return f"tags/{tag_slug}/index.html"
+
+
 def tag_page_url(site_url: str, tag_slug: str) -> str:
     return f"{site_url}tags/{tag_slug}/"
+
+
+def digest_path(digest_id: str, name: str) -> str:
+    """One file of a digest (`index.html`, `digest.txt`, `digest.eml`)."""
+    return f"{DIGESTS}{digest_id}/{name}"
+
+
+def digest_url(site_url: str, digest_id: str) -> str:
+    """The public URL of a digest's web version."""
+    return f"{site_url}{DIGESTS}{digest_id}/"
+
+
+def archive_url(site_url: str) -> str:
+    """The public URL of the digest archive (`digests/index.html`)."""
+    return site_url + DIGESTS
+
+
+def digests_feed_url(site_url: str) -> str:
+    """The public URL of the RSS feed of digests (`digests/feed.xml`)."""
+    return f"{site_url}{DIGESTS}feed.xml"
 
 
 def site_path(site_url: str) -> str:
     """The URL path the site lives under, such as '/' or '/blog/'."""
     return urlsplit(site_url).path or "/"
+
+
+def site_host(site_url: str) -> str:
+    """The site's host name (for Message-IDs and the default sender)."""
+    return urlsplit(site_url).hostname or "localhost"
 
 
 def minted_id(site_url: str, date: dt.datetime, slug: str) -> str:

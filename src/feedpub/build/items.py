@@ -1,0 +1,118 @@
+"""Published posts to Items: ids, URLs, and each post's HTML and feed entries made once.
+
+A post whose render is not cached becomes a Job: its body read again from its file,
+rendered, and its feed entries serialised, in whichever process the Runner picks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from feedpub.build.keys import entry_key, render_key
+from feedpub.errors import Problem
+from feedpub.feeds import SERIALISERS, FeedInfo, Item
+from feedpub.posts import ChangedError, Post, read_body
+from feedpub.render import Rendered, load_markdown, render_post
+from feedpub.store import BuildCache
+from feedpub.urls import post_url
+
+Progress = Callable[[int, int], None]
+STORE_BATCH = 200  # renders written to the cache per transaction
+
+
+@dataclass(frozen=True)
+class Published:
+    """A post the build publishes, before its HTML is needed."""
+
+    post: Post
+    id: str
+    url: str
+    render_key: str
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """A feed format whose entries are made with every render: its settings' key."""
+
+    fmt: str
+    info: FeedInfo
+    settings: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """Render one post and serialise its entries; any process can run it."""
+
+    post: Post
+    path: str  # its file, to read the body from
+    id: str
+    url: str
+    key: str
+    specs: tuple[EntrySpec, ...]
+
+
+Made = tuple[str, Rendered, dict[str, bytes]]  # render key, HTML, entry key -> entry
+
+
+def publish(live: Sequence[Post], ids: dict[str, str], site_url: str) -> list[Published]:
+    """Each published post with its id, URL and render key, in the given order."""
+    urls = [post_url(site_url, p.slug) for p in live]
+    return [Published(p, ids[p.slug], u, render_key(p.fingerprint, u))
+            for p, u in zip(live, urls, strict=True)]
+
+
+def jobs(published: Sequence[Published], cache: BuildCache, root: Path,
+         specs: Sequence[EntrySpec]) -> list[Job]:
+    """A job for every post whose render the cache does not have."""
+    known = cache.known_renders(p.render_key for p in published)
+    return [Job(p.post, str(root / p.post.source), p.id, p.url, p.render_key, tuple(specs))
+            for p in published if p.render_key not in known]
+
+
+def warm_up() -> None:
+    """Import what a job needs (a warm worker does it before its first job)."""
+    from feedgen.entry import FeedEntry  # noqa: F401  (heavy: imported ahead of use)
+    from lxml import etree  # noqa: F401
+
+    load_markdown()
+
+
+def run_job(job: Job) -> Made | Problem:
+    """The post rendered and its entries serialised; a Problem if its file changed."""
+    try:
+        body = read_body(Path(job.path), job.post.fingerprint)
+    except ChangedError as exc:
+        return Problem(job.post.source, 1, "", str(exc))
+    post = job.post
+    item = Item(post, job.id, job.url, render_post(body, post.summary, post.slug, job.url))
+    entries = {entry_key(s.fmt, s.settings, job.id, job.url, post.fingerprint):
+               SERIALISERS[s.fmt](item, s.info) for s in job.specs}
+    return job.key, item.rendered, entries
+
+
+def store(cache: BuildCache, results: Iterable[Made | Problem], done: int, total: int,
+          progress: Progress | None) -> list[Problem]:
+    """Store the jobs' results as they come, in batches; the problems of the failed ones."""
+    batch: list[Made] = []
+    problems: list[Problem] = []
+    for result in results:
+        if isinstance(result, Problem):
+            problems.append(result)
+        else:
+            batch.append(result)
+        if len(batch) >= STORE_BATCH:
+            cache.store_renders(batch)
+            batch = []
+        done += 1
+        if progress:
+            progress(done, total)
+    cache.store_renders(batch)
+    return problems
+
+
+def items(published: Sequence[Published], cache: BuildCache) -> list[Item]:
+    """Items for `published`, their HTML from the cache."""
+    renders = cache.renders(p.render_key for p in published)
+    return [Item(p.post, p.id, p.url, renders[p.render_key]) for p in published]

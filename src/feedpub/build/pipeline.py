@@ -1,0 +1,97 @@
+"""A build, top to bottom: load -> select -> identify -> render -> plan -> write -> record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache as once
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from feedpub.build import artifacts, fastpath, items
+from feedpub.build.items import Progress, Published
+from feedpub.build.report import BuildReport
+from feedpub.build.runner import Runner
+from feedpub.config import Config
+from feedpub.errors import Problem
+from feedpub.output import OutputWriter
+from feedpub.posts import (
+    LoadResult,
+    Parsed,
+    SourceFile,
+    assign_ids,
+    parse_here,
+    post_files,
+    read_posts,
+)
+from feedpub.posts.status import Status, next_publish_time, published, status
+from feedpub.store import BuildCache, PostCache, open_ledger
+from feedpub.templating import environment
+
+
+def load_posts(config: Config, files: Sequence[SourceFile] | None = None,
+               runner: Runner | None = None, save: bool = True) -> LoadResult:
+    """Every post under the posts folder, parsed or taken from the post cache; broken ones
+    as problems. `files`: the folder's listing when made already; `runner`: where to parse
+    many files; `save`: update the post cache."""
+    cache = PostCache(config.paths.state)
+    listing = post_files(config.paths.posts) if files is None else files
+    parse = partial(_parse_split, runner) if runner else parse_here
+    loaded = read_posts(listing, config.paths.posts, config.root, config.site.zone, cache, parse)
+    if save:
+        cache.save()
+    if cache.warning:
+        warning = Problem(str(cache.path), 1, "", cache.warning, "warning")
+        loaded = replace(loaded, problems=(*loaded.problems, warning))
+    return loaded
+
+
+def _parse_split(runner: Runner, todo: list[tuple[str, str]], zone: ZoneInfo) -> list[Parsed]:
+    return runner.split(partial(parse_here, zone=zone), todo)
+
+
+def run(config: Config, now: dt.datetime, inputs: fastpath.Inputs, started_ns: int,
+        runner: Runner, progress: Progress | None = None) -> BuildReport:
+    """Build output/ as of `now`; only files whose inputs changed are made and written."""
+    loaded = load_posts(config, inputs.posts, runner)
+    live = published(loaded.posts, now)
+    env = once(partial(environment, config.paths.templates, "site"))  # Jinja on first use
+    with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:
+        known = ledger.posts()
+        identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
+        posts = items.publish(live, identity.ids, config.site.url)
+        jobs = items.jobs(posts, cache, config.root, artifacts.entry_specs(config))
+        made = runner.map(items.run_job, jobs)  # elsewhere meanwhile, or when stored below
+        plan = list(artifacts.plan(posts, config, cache, env))  # every key: no HTML needed
+        failed = items.store(cache, made, len(posts) - len(jobs), len(posts), progress)
+        if failed:  # a file changed under the build: it waits for the next one
+            posts = _without(posts, failed)
+            plan = list(artifacts.plan(posts, config, cache, env))
+        writer = OutputWriter(config.paths.output, ledger.output_files(), layouts=cache)
+        for artifact in plan:
+            writer.write_lazy(artifact.path, artifact.key, artifact.produce)
+        cache.prune()
+        removed = writer.remove_stale()
+        cache.forget_layouts(removed)
+        new_ids = {c.post.id for c in identity.changes if c.old_id is None} - set(known)
+        report = BuildReport(
+            published=len(posts),
+            scheduled=sum(status(p, now) is Status.SCHEDULED for p in loaded.posts),
+            drafts=sum(p.draft for p in loaded.posts),
+            feeds=sum(1 for p in writer.manifest if p.endswith((".xml", ".json"))),
+            written=tuple(writer.written),
+            removed=tuple(removed),
+            problems=(*loaded.problems, *identity.problems, *failed),
+            next_publish=next_publish_time(loaded.posts, now),
+            new_posts=tuple(p.post.title for p in posts if p.id in new_ids),
+        )
+        ledger.record_build(identity.changes, writer.manifest,
+                            fastpath.facts(report, inputs, started_ns))
+    return report
+
+
+def _without(posts: list[Published], failed: Sequence[Problem]) -> list[Published]:
+    gone = {p.path for p in failed}
+    return [p for p in posts if p.post.source not in gone]
+

@@ -1,0 +1,46 @@
+"""What a build did, for the CLI, the daemon and the no-change fast path."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from feedpub.errors import Problem
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    published: int
+    scheduled: int
+    drafts: int
+    feeds: int
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    next_publish: dt.datetime | None
+    new_posts: tuple[str, ...] = ()  # titles published for the first time
+    unchanged: bool = False  # True when the inputs were the last build's: nothing was done
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        data["next_publish"] = self.next_publish.isoformat() if self.next_publish else None
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> BuildReport:
+        """The report a no-change build gives: the last one's counts, nothing written."""
+        data = json.loads(text)
+        return cls(
+            published=data["published"], scheduled=data["scheduled"], drafts=data["drafts"],
+            feeds=data["feeds"], written=(), removed=(),
+            problems=tuple(Problem(**p) for p in data["problems"]),
+            next_publish=(dt.datetime.fromisoformat(data["next_publish"])
+                          if data["next_publish"] else None),
+            new_posts=(), unchanged=True,
+        )

@@ -1,0 +1,42 @@
+"""`feedpub build` and `feedpub digest` as the CLI and the daemon run them: each step in turn.
+
+The build never touches digests and a digest never builds: here they are sequenced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from feedpub.build import BuildReport, Progress, build, load_posts
+from feedpub.config import Config
+from feedpub.digest import (
+    DigestRequest,
+    DigestResult,
+    explain_digest,
+    make_digest,
+    restore_if_missing,
+)
+from feedpub.errors import Problem
+
+
+def build_site(config: Config, now: dt.datetime,
+               progress: Progress | None = None) -> tuple[BuildReport, tuple[str, ...]]:
+    """Build output/; then, if output/ lost the digests, make them again from the ledger.
+    The report, and the digest files restored."""
+    report = build(config, now, progress)
+    restored = restore_if_missing(config, lambda: load_posts(config).posts, now)
+    return report, restored
+
+
+def digest_now(config: Config, now: dt.datetime,
+               request: DigestRequest) -> tuple[DigestResult, tuple[Problem, ...]]:
+    """Build (the ledger learns every post published until now), then make the digest."""
+    problems = build(config, now).problems
+    return make_digest(config, load_posts(config).posts, now, request), problems
+
+
+def explain_now(config: Config, now: dt.datetime,
+                request: DigestRequest) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
+    """Why each post would be in or out of that digest; nothing built, written or recorded."""
+    loaded = load_posts(config, save=False)
+    return explain_digest(config, loaded.posts, now, request), loaded.problems

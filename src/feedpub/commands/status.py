@@ -1,0 +1,96 @@
+"""`feedpub status`: published and scheduled posts, the next and the last digest. Read-only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from feedpub.build import load_posts
+from feedpub.config import Config
+from feedpub.digest import schedule
+from feedpub.digest.plan import (
+    Candidate,
+    DigestRequest,
+    candidates,
+    plan_digest,
+    schedule_period,
+)
+from feedpub.posts import Post
+from feedpub.posts.status import Status, published, status
+from feedpub.store import History, Ledger, digests, holder, read_ledger
+
+SHOWN = 10  # posts listed per section
+
+
+def site_status(config: Config, now: dt.datetime) -> str:
+    """The report `feedpub status` prints, as text ending in a newline."""
+    local = now.astimezone(config.site.zone)
+    posts = load_posts(config, save=False).posts
+    lines = [f"{config.site.title} ({config.site.url}), time zone {config.site.timezone}"]
+    lines += _daemon(config)
+    lines += _published(published(posts, local), config)
+    lines += _scheduled(posts, local, config)
+    ledger = read_ledger(config.paths.state)
+    if ledger is None:
+        return "\n".join([*lines, "No state yet: run 'feedpub build' first.", ""])
+    with ledger:
+        history, candidates = _digest_state(ledger, posts, config, local)
+    lines += _next_digest(config, local, history, candidates)
+    lines += _last_digest(history, config)
+    return "\n".join([*lines, ""])
+
+
+def _daemon(config: Config) -> list[str]:
+    pid = holder(config.paths.state)
+    return [f"Daemon: running (pid {pid})" if pid else "Daemon: not running"]
+
+
+def _when(moment: dt.datetime, config: Config) -> str:
+    return f"{moment.astimezone(config.site.zone):%Y-%m-%d %H:%M}"
+
+
+def _published(live: Sequence[Post], config: Config) -> list[str]:
+    lines = [f"Published: {len(live)} posts" + (", newest first:" if live else "")]
+    lines += [f"  {_when(p.date, config)}  {p.title}" for p in live[:SHOWN]]
+    if len(live) > SHOWN:
+        lines.append(f"  ... and {len(live) - SHOWN} more")
+    return lines
+
+
+def _scheduled(posts: Sequence[Post], now: dt.datetime, config: Config) -> list[str]:
+    waiting = sorted((p for p in posts if status(p, now) is Status.SCHEDULED),
+                     key=lambda p: p.date)
+    lines = [f"Scheduled: {len(waiting)} posts" + (", next first:" if waiting else "")]
+    lines += [f"  {_when(p.date, config)}  {p.title}" for p in waiting[:SHOWN]]
+    drafts = sum(p.draft for p in posts)
+    return lines + ([f"Drafts: {drafts}"] if drafts else [])
+
+
+def _digest_state(ledger: Ledger, posts: Sequence[Post], config: Config,
+                  now: dt.datetime) -> tuple[History, list[Candidate]]:
+    """The digest history and every post as the digest planner sees it."""
+    return digests.history(ledger), candidates(posts, ledger.posts(), config.site.url, now,
+                                             as_if_built=True)
+
+
+def _next_digest(config: Config, now: dt.datetime, history: History,
+                 candidates: Sequence[Candidate]) -> list[str]:
+    slot = schedule.next_slot(schedule.trigger(config), now)
+    when = _when(slot, config) if slot else "never"
+    period = schedule_period(config.digest.schedule, config.site.zone, now)
+    plan = plan_digest(candidates, history, DigestRequest(), now, period,
+                       config.digest.max_posts)
+    head = f"Next digest: {when} ({config.digest.schedule!r})"
+    if not plan.chosen:
+        empty = "skipped" if config.digest.skip_empty else "sent empty"
+        return [f"{head}; as of now it would have no posts ({empty})"]
+    return [f"{head}; as of now it would contain {len(plan.chosen)} posts:",
+            *(f"  {c.post.title}" for c in plan.chosen)]
+
+
+def _last_digest(history: History, config: Config) -> list[str]:
+    if not history.digests:
+        return ["Last digest: none yet"]
+    last = history.digests[-1]
+    return [f"Last digest: {last.id} at {_when(last.created, config)}, "
+            f"{len(last.post_ids)} posts: {last.subject}"]

@@ -1,0 +1,250 @@
+"""A digest's posts to HTML (CSS inlined), plain text, a subject and a .eml. No I/O, no clock.
+
+The same inputs give the same bytes: the MIME boundary comes from a hash of the parts,
+the Date and Message-ID from the digest's recorded time and id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from feedpub.config import Config
+from feedpub.feeds import Item
+from feedpub.posts.text import xml_safe
+from feedpub.render import plain_text
+from feedpub.templating import render, render_string
+from feedpub.urls import site_host, tag_page_url
+
+if TYPE_CHECKING:
+    import jinja2
+
+# policy.SMTP would fold a long List-Unsubscribe into an encoded word clients ignore.
+POLICY = policy.SMTP.clone(max_line_length=998)
+SIZE_LIMIT = 102_000  # Gmail clips messages above ~102 KB
+EXCERPTS = ("full", "short", "none")  # what each post shows, tried in order until it fits
+SHORT_EXCERPT = 160
+_HREF = re.compile(r'(\shref=")([^"]*)(")', re.IGNORECASE)
+_ID = re.compile(r'(\sid=")([^"]*)(")', re.IGNORECASE)
+_LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CHARSET = '<meta charset="utf-8">'
+
+
+@cache
+def _inliner() -> Any:
+    import css_inline  # heavy: only to render an email
+
+    return css_inline.CSSInliner(keep_at_rules=True, apply_width_attributes=True,
+                                 load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class DigestInfo:
+    """What the templates know of the digest itself."""
+
+    id: str
+    created: dt.datetime  # in the site zone
+    label: str  # the window, in words
+    url: str  # the web version
+    archive_url: str
+    feed_url: str
+    kind: str = "next"  # "next" (posts new since the last digest) or "explicit" (a window)
+
+
+@dataclass(frozen=True)
+class EmailPost:
+    """One post as the digest templates see it."""
+
+    title: str
+    url: str
+    date: dt.datetime
+    author: str
+    tags: tuple[tuple[str, str | None], ...]  # (name, page URL or None)
+    summary_html: str
+    summary_text: str
+    ref: int  # the post URL's number in the plain-text link list
+    extra: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """Every form of one digest."""
+
+    subject: str
+    html: str  # the email's HTML part
+    web_html: str  # the web version (no tracking parameters)
+    text: str
+    eml: bytes
+    excerpts: str  # "full", "short" or "none": what had to go to fit SIZE_LIMIT
+
+
+def render_digest(env: jinja2.Environment, config: Config, info: DigestInfo,
+                  items: Sequence[Item]) -> RenderedDigest:
+    """Render the digest, shortening excerpts until the .eml is under SIZE_LIMIT."""
+    subject = render_subject(env, config, info, items)
+    for excerpts in EXCERPTS:
+        done = _render(env, config, info, items, subject, excerpts)
+        if len(done.eml) <= SIZE_LIMIT:
+            break
+    return done
+
+
+def _render(env: jinja2.Environment, config: Config, info: DigestInfo, items: Sequence[Item],
+            subject: str, excerpts: str) -> RenderedDigest:
+    refs: list[str] = []
+    posts = [_email_post(config, n, item, excerpts, refs) for n, item in enumerate(items, 1)]
+    context = {"site": config.site, "digest": info, "posts": posts, "subject": subject,
+               "unsubscribe": config.digest.unsubscribe, "excerpts": excerpts,
+               "preheader": _preheader(posts)}
+    web_html = inline_css(render(env, "digest.html", **context, web=True))
+    email_html = _track_html(inline_css(render(env, "digest.html", **context, web=False)),
+                             config)
+    view_ref = _ref(refs, info.url)
+    unsubscribe_ref = _ref(refs, config.digest.unsubscribe) if config.digest.unsubscribe else None
+    links = [(n, track(url, config)) for n, url in enumerate(refs, 1)]
+    text = render(env, "digest.txt", **context, web=False, view_ref=view_ref,
+                  unsubscribe_ref=unsubscribe_ref, links=links)
+    return RenderedDigest(subject, email_html, web_html, text,
+                          build_eml(config, info, subject, text, email_html), excerpts)
+
+
+def render_subject(env: jinja2.Environment, config: Config, info: DigestInfo,
+                   items: Sequence[Item]) -> str:
+    """The Subject: [digest] subject when set, else templates/email/subject.txt; one line."""
+    context = {"site": config.site, "digest": info, "posts": [i.post for i in items]}
+    if config.digest.subject is None:
+        text = render(env, "subject.txt", **context)
+    else:  # autoescape off: a Subject is not HTML
+        where = f"{config.file or 'feedpub.toml'}: [digest] subject"
+        text = render_string(env, "{% autoescape false %}" + config.digest.subject
+                             + "{% endautoescape %}", where, **context)
+    return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: CR, LF and other control characters become spaces."""
+    return " ".join(_CONTROL.sub(" ", xml_safe(text)).split())
+
+
+def _email_post(config: Config, number: int, item: Item, excerpts: str,
+                refs: list[str]) -> EmailPost:
+    post, rendered = item.post, item.rendered
+    ref = _ref(refs, item.url)  # the post's own link gets the first number
+    summary_html, summary_text = _excerpt(rendered.summary_html, excerpts, refs)
+    tags = tuple((t.name, tag_page_url(config.site.url, t.slug) if config.feeds.tags else None)
+                 for t in post.tags)
+    summary_html = _ID.sub(lambda m: f"{m.group(1)}p{number}-{m.group(2)}{m.group(3)}",
+                           summary_html)  # ids unique across the digest's posts
+    return EmailPost(post.title, item.url, post.date, post.author, tags, summary_html,
+                     summary_text, ref, dict(post.extra))
+
+
+def _excerpt(summary_html: str, excerpts: str, refs: list[str]) -> tuple[str, str]:
+    """The summary as HTML and as text with [n] link references, as short as asked."""
+    if excerpts == "none":
+        return "", ""
+    if excerpts == "short":
+        text = plain_text(summary_html)
+        if len(text) > SHORT_EXCERPT:
+            text = text[:SHORT_EXCERPT].rsplit(" ", 1)[0] + " …"
+        return html.escape(text), text
+    linked = _LINK.sub(lambda m: f"{m.group(2)} [{_ref(refs, html.unescape(m.group(1)))}]",
+                       summary_html)
+    return summary_html, plain_text(linked)
+
+
+def _ref(refs: list[str], url: str) -> int:
+    if url not in refs:
+        refs.append(url)
+    return refs.index(url) + 1
+
+
+def _preheader(posts: Sequence[EmailPost]) -> str:
+    return " · ".join(p.title for p in posts)[:140]
+
+
+def inline_css(document: str) -> str:
+    """CSS moved into style attributes; @media rules stay in one <style> in the head."""
+    inlined = str(_inliner().inline(document))
+    # The inliner puts the <style> first; a browser reading a file wants the charset
+    # declared within the first 1024 bytes.
+    if _CHARSET in inlined:
+        inlined = inlined.replace(_CHARSET, "", 1).replace("<head>", "<head>" + _CHARSET, 1)
+    return inlined
+
+
+def track(url: str, config: Config) -> str:
+    """`url` with the [digest] utm parameters when it is on the site's own host."""
+    params = config.digest.utm
+    parts = urlsplit(url)
+    own = urlsplit(config.site.url).hostname
+    if not params or parts.hostname != own or url == config.digest.unsubscribe:
+        return url
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {k for k, _ in query}
+    query += [(k, v) for k, v in params if k not in present]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _track_html(document: str, config: Config) -> str:
+    if not config.digest.utm:
+        return document
+
+    def fix(m: re.Match[str]) -> str:
+        url = track(html.unescape(m.group(2)), config)
+        return m.group(1) + html.escape(url, quote=True) + m.group(3)
+
+    return _HREF.sub(fix, document)
+
+
+def sender(config: Config) -> str:
+    """The From address: [digest] from, else the site author, else noreply@ the site host."""
+    if config.digest.from_:
+        return config.digest.from_
+    return config.site.author.email or f"noreply@{site_host(config.site.url)}"
+
+
+def build_eml(config: Config, info: DigestInfo, subject: str, text: str,
+              email_html: str) -> bytes:
+    """A multipart/alternative message (text, then HTML) with deterministic bytes."""
+    msg = EmailMessage(policy=POLICY)
+    _set_from(msg, config)
+    if config.digest.to:
+        msg["To"] = config.digest.to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(info.created)
+    msg["Message-ID"] = f"<digest-{info.id}@{site_host(config.site.url)}>"
+    unsubscribe = config.digest.unsubscribe
+    if unsubscribe:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        if unsubscribe.startswith("https://"):
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(email_html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for part in msg.iter_parts():
+        del part["MIME-Version"]  # belongs in the top-level header only
+    seed = hashlib.sha256((subject + text + email_html).encode()).hexdigest()[:32]
+    msg.set_boundary(f"=_feedpub_{seed}")  # '=_' never occurs in quoted-printable text
+    return msg.as_bytes()
+
+
+def _set_from(msg: EmailMessage, config: Config) -> None:
+    address = sender(config)
+    if config.digest.from_ or "<" in address:
+        msg["From"] = address
+    else:  # the site title as display name; the header registry quotes it safely
+        from email.headerregistry import Address
+
+        local, _, domain = address.partition("@")
+        msg["From"] = Address(one_line(config.site.title), local, domain)

@@ -1,0 +1,120 @@
+"""The digest tables of the ledger: every digest, its posts, and the cron slots done.
+
+Enough is stored to re-render every digest from the current posts: its id, time, kind,
+window label, subject, cron slot and post ids in order. `scheduled_for` is UNIQUE, so a
+cron slot can never get two digests, whatever restarts or races happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+from feedpub.store.ledger import Ledger
+
+NEXT, EXPLICIT = "next", "explicit"  # a digest's kind: since the last one, or a window
+
+
+@dataclass(frozen=True)
+class PastDigest:
+    """A recorded digest, as the ledger keeps it."""
+
+    id: str
+    created: dt.datetime
+    kind: str
+    label: str
+    subject: str
+    post_ids: tuple[str, ...]
+    scheduled_for: dt.datetime | None = None
+    post_slugs: tuple[str, ...] = ()  # beside post_ids: follows a post whose id was re-keyed
+
+
+@dataclass(frozen=True)
+class History:
+    """Every recorded digest (oldest first) and when regular digests began."""
+
+    digests: tuple[PastDigest, ...]
+    baseline: dt.datetime | None
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(dt.UTC).isoformat()
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def history(ledger: Ledger) -> History:
+    """Every recorded digest, oldest first, and when regular digests began."""
+    posts: dict[str, list[str]] = {}
+    current = {row.slug: row.id for row in ledger.posts().values()}
+    known = set(current.values())
+    for digest_id, post_id, slug in ledger.db.execute(
+            "SELECT digest_id, post_id, slug FROM digest_posts ORDER BY digest_id, position"):
+        # An id the ledger re-keyed (an `id:` added later) is followed through the slug.
+        if post_id not in known:
+            post_id = current.get(slug, post_id)
+        posts.setdefault(digest_id, []).append(post_id)
+    rows = ledger.db.execute("SELECT id, created, kind, label, subject, scheduled_for "
+                             "FROM digests ORDER BY created, id").fetchall()
+    digests = tuple(
+        PastDigest(r[0], dt.datetime.fromisoformat(r[1]), r[2], r[3], r[4],
+                   tuple(posts.get(r[0], ())), _time(r[5]))
+        for r in rows
+    )
+    return History(digests, _baseline(ledger, digests))
+
+
+def _baseline(ledger: Ledger, digests: tuple[PastDigest, ...]) -> dt.datetime | None:
+    starts = [d.created for d in digests if d.kind == NEXT]
+    skip = ledger.db.execute("SELECT MIN(at) FROM digest_skips").fetchone()[0]
+    if skip is not None:
+        starts.append(dt.datetime.fromisoformat(skip))
+    return min(starts, default=None)
+
+
+def slot_taken(ledger: Ledger, slot: dt.datetime) -> bool:
+    """True when a digest (or a skip) is already recorded for this cron slot."""
+    iso = _iso(slot)
+    return any(ledger.db.execute(f"SELECT 1 FROM {table} WHERE scheduled_for = ?", (iso,))
+               .fetchone() for table in ("digests", "digest_skips"))
+
+
+def last_slot(ledger: Ledger) -> dt.datetime | None:
+    """The latest cron slot a digest or a skip was recorded for."""
+    row = ledger.db.execute(
+        "SELECT MAX(s) FROM (SELECT MAX(scheduled_for) AS s FROM digests "
+        "UNION ALL SELECT MAX(scheduled_for) FROM digest_skips)").fetchone()
+    return _time(row[0])
+
+
+def record_digest(ledger: Ledger, digest: PastDigest) -> bool:
+    """Record a digest and its posts in one transaction; False if its slot was taken."""
+    try:
+        with ledger.transaction() as db:
+            db.execute("INSERT INTO digests VALUES (?, ?, ?, ?, ?, ?)",
+                       (digest.id, _iso(digest.created), digest.kind, digest.label,
+                        digest.subject, _iso(digest.scheduled_for)))
+            db.executemany("INSERT INTO digest_posts VALUES (?, ?, ?, ?)",
+                           [(digest.id, n, pid, slug) for n, (pid, slug)
+                            in enumerate(zip(digest.post_ids, digest.post_slugs, strict=True))])
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+def record_skip(ledger: Ledger, at: dt.datetime, slot: dt.datetime | None) -> bool:
+    """Record a regular run that had nothing to send; False if its slot was taken."""
+    try:
+        with ledger.transaction() as db:
+            db.execute("INSERT INTO digest_skips VALUES (?, ?)", (_iso(at), _iso(slot)))
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+def has_digests(ledger: Ledger) -> bool:
+    """True when a digest was ever recorded."""
+    return ledger.db.execute("SELECT 1 FROM digests LIMIT 1").fetchone() is not None

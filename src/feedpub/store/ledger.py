@@ -1,0 +1,235 @@
+"""The ledger, .feedpub/feedpub.sqlite: the one record of what was published and sent.
+
+One schema, grown by numbered migrations (PRAGMA user_version). The ledger is the
+truth, never a cache: one that exists but cannot be read is an error to fix (restore
+the backup), never silently replaced; only a missing ledger starts a new site.
+This module owns the file; the other store modules query it through a Ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Literal, overload
+
+from feedpub.errors import StateError
+from feedpub.posts.identity import IdChange
+from feedpub.posts.model import KnownPost
+
+DB_NAME = "feedpub.sqlite"
+# MIGRATIONS[n] takes a ledger from version n to n + 1. Version 0 is a ledger made
+# before migrations were numbered (posts, files and meta; digest tables made on use).
+MIGRATIONS = (
+    """
+    CREATE TABLE IF NOT EXISTS posts (
+        id TEXT PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body_hash TEXT NOT NULL,
+        first_published TEXT NOT NULL  -- UTC ISO 8601: when a build first saw it published
+    );
+    CREATE TABLE IF NOT EXISTS files (
+        path TEXT PRIMARY KEY,  -- relative to output/
+        sha256 TEXT NOT NULL,
+        key TEXT NOT NULL DEFAULT ''  -- hash of the file's inputs: same key, same bytes
+    );
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS digests (
+        id TEXT PRIMARY KEY,             -- 2026-11-23-1: the date in the site zone, a counter
+        created TEXT NOT NULL,           -- UTC ISO 8601: the digest's time (its Date header)
+        kind TEXT NOT NULL,              -- 'next' (since the last digest) or 'explicit'
+        label TEXT NOT NULL,             -- the window, in words
+        subject TEXT NOT NULL,
+        scheduled_for TEXT UNIQUE        -- UTC ISO 8601 cron slot of a scheduled run, else NULL
+    );
+    CREATE TABLE IF NOT EXISTS digest_posts (
+        digest_id TEXT NOT NULL REFERENCES digests(id),
+        position INTEGER NOT NULL,
+        post_id TEXT NOT NULL,
+        slug TEXT NOT NULL,              -- the post's slug then: finds it if its id changes
+        PRIMARY KEY (digest_id, position)
+    );
+    CREATE TABLE IF NOT EXISTS digest_skips (
+        at TEXT NOT NULL,                -- UTC ISO 8601: a regular run found nothing to send
+        scheduled_for TEXT UNIQUE        -- the cron slot it was for, else NULL
+    );
+    """,
+)
+VERSION = len(MIGRATIONS)
+TABLES = frozenset({"posts", "files", "meta", "digests", "digest_posts", "digest_skips"})
+_RESTORE = "restore it from your backup (or delete it to start over: every post is then new)"
+
+
+class Ledger:
+    """An open ledger; use as a context manager."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.db = connection
+        self.path = path
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+
+    def posts(self) -> dict[str, KnownPost]:
+        """Every post ever published, by id."""
+        rows = self.db.execute("SELECT id, slug, source, title, body_hash, first_published "
+                               "FROM posts ORDER BY first_published, id")
+        return {r[0]: KnownPost(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]))
+                for r in rows}
+
+    def output_files(self) -> dict[str, tuple[str, str]]:
+        """Relative path -> (sha256, inputs key) of every file the last build left in output/."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, sha256, key FROM files")}
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        """Remember facts about the site (build inputs, the daemon's first start...)."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    def record_build(self, changes: Iterable[IdChange], files: Mapping[str, tuple[str, str]],
+                     meta: Mapping[str, str]) -> None:
+        """Post ids, the output manifest and build facts, in one transaction."""
+        with self.transaction() as db:
+            for change in changes:
+                _apply(db, change)
+            db.execute("DELETE FROM files")
+            db.executemany("INSERT INTO files VALUES (?, ?, ?)",
+                           sorted((p, *v) for p, v in files.items()))
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """All or nothing: the statements run inside it commit together."""
+        return _transaction(self.db)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _apply(db: sqlite3.Connection, change: IdChange) -> None:
+    row = change.post
+    values = (row.id, row.slug, row.source, row.title, row.body_hash,
+              row.first_published.astimezone(dt.UTC).isoformat())
+    if change.old_id is not None and change.old_id != row.id:
+        db.execute("DELETE FROM posts WHERE id = ?", (change.old_id,))
+    db.execute("DELETE FROM posts WHERE slug = ? AND id != ?", (row.slug, row.id))
+    db.execute("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?)", values)
+
+
+@overload
+def open_ledger(state_dir: Path) -> Ledger: ...
+@overload
+def open_ledger(state_dir: Path, create: Literal[True]) -> Ledger: ...
+@overload
+def open_ledger(state_dir: Path, create: bool) -> Ledger | None: ...
+def open_ledger(state_dir: Path, create: bool = True) -> Ledger | None:
+    """The ledger, upgraded to this feedpub's schema; a new one only when none exists
+    and `create`; None when none exists and not `create`. StateError when it is damaged."""
+    path = state_dir / DB_NAME
+    if not path.exists():
+        if not create:
+            return None
+        _create(state_dir, path)
+    return _checked(path, _connect(path, f"{path.resolve().as_uri()}?mode=rw"), write=True)
+
+
+def read_ledger(state_dir: Path) -> Ledger | None:
+    """The ledger opened read-only, without writing a byte (no -wal/-shm files when no
+    process has it open); None when there is none yet."""
+    path = state_dir / DB_NAME
+    if not path.exists():
+        return None
+    # immutable=1 creates no side files; while a daemon holds the database open (its -wal
+    # exists) a plain read-only connection sees its latest commits.
+    mode = "mode=ro" if path.with_name(DB_NAME + "-wal").exists() else "immutable=1"
+    return _checked(path, _connect(path, f"{path.resolve().as_uri()}?{mode}"), write=False)
+
+
+def _create(state_dir: Path, path: Path) -> None:
+    """A new ledger, made aside and renamed into place: a crash never leaves half of one."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{DB_NAME}.new")
+        temp.unlink(missing_ok=True)
+        db = sqlite3.connect(temp, isolation_level=None)
+        with db:
+            db.executescript("".join(MIGRATIONS) + f"PRAGMA user_version = {VERSION};")
+        db.close()
+        os.replace(temp, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise StateError(f"{path}: cannot create the state database: {exc} "
+                         "(is the folder writable?)") from None
+
+
+def _connect(path: Path, uri: str) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StateError(f"{path}: cannot open the state database: {exc} (is the folder "
+                         "readable and writable?)") from None
+
+
+def _checked(path: Path, db: sqlite3.Connection, write: bool) -> Ledger:
+    """`db` checked and, when `write`, migrated to VERSION; StateError when it is damaged."""
+    try:
+        if path.stat().st_size == 0:
+            raise sqlite3.DatabaseError("the file is empty")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > VERSION:
+            raise StateError(f"{path}: made by a newer feedpub (schema {version}, this one "
+                             f"knows {VERSION}); upgrade feedpub")
+        if write:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            _migrate(db, version)
+        elif version < VERSION:
+            raise StateError(f"{path}: made by an older feedpub; run 'feedpub build' once to "
+                             "upgrade it")
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if TABLES - tables:
+            raise sqlite3.DatabaseError(f"tables missing: {', '.join(sorted(TABLES - tables))}")
+    except (sqlite3.DatabaseError, OSError) as exc:
+        db.close()
+        raise StateError(f"{path}: the ledger is damaged ({exc}); {_RESTORE}") from None
+    except StateError:
+        db.close()
+        raise
+    return Ledger(db, path)
+
+
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """Each migration and its version number in one transaction."""
+    for number in range(version, VERSION):
+        with _transaction(db):
+            for statement in _statements(MIGRATIONS[number]):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number + 1}")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of `script`, one by one (executescript would commit each)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
