@@ -26,14 +26,14 @@ run: $(STAMP)
 	$(BIN)/feedpub run
 
 ## make test: lint and types, then the whole suite
-test: $(STAMP)
-	$(BIN)/ruff check -q src tests bench
-	$(BIN)/mypy
+test: lint
 	$(BIN)/python -m pytest -q
 
+## make lint: ruff, mypy --strict, and the import contracts (layers, no cycles) in pyproject.toml
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check -q src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 build: $(STAMP)
 	$(BIN)/feedpub build

@@ -94,15 +94,15 @@ FEED_NAMES = ("feed.xml", "atom.xml", "feed.json")
 
 def build_in_process(site: Site, now: dt.datetime = NOW):  # type: ignore[no-untyped-def]
     """Build `site` with feedpub.build.build (no subprocess): fast, for many builds."""
-    from feedpub.build import build
+    from feedpub.build.pipeline import build
 
     return build(site.config(), now)
 
 
 def make_digest(config: Config, now: dt.datetime, request=None):  # type: ignore[no-untyped-def]
     """`feedpub digest` in this process: build, then the digest `request` asks for."""
-    from feedpub.commands import digest_now
-    from feedpub.digest import DigestRequest
+    from feedpub.commands.build import digest_now
+    from feedpub.digest.plan import DigestRequest
 
     return digest_now(config, now, request or DigestRequest())[0]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from feedpub.digest import DigestRequest
+from feedpub.digest.plan import DigestRequest
 from tests.conftest import NOW, REPO, Site, make_corpus, make_digest
 
 CHROMIUM = Path("/usr/bin/chromium")

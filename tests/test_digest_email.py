@@ -15,8 +15,9 @@ import html5lib
 import pytest
 
 from feedpub.config import Config
-from feedpub.digest import DigestRequest, DigestResult
 from feedpub.digest.email import SIZE_LIMIT, track
+from feedpub.digest.make import DigestResult
+from feedpub.digest.plan import DigestRequest
 from tests.conftest import NOW, Site, make_digest
 
 NASTY = "Vec<T> & \"quotes\" 'single' <script>alert(1)</script> 🎉 👩‍💻"

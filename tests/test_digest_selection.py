@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-from feedpub.build import build
+from feedpub.build.pipeline import build
 from feedpub.config import Config
-from feedpub.digest import DigestRequest, DigestResult
-from feedpub.digest.plan import schedule_period
+from feedpub.digest.make import DigestResult
+from feedpub.digest.plan import DigestRequest, schedule_period
 from feedpub.digest.schedule import last_scheduled_slot
-from feedpub.store import open_ledger
 from feedpub.store.digests import history
+from feedpub.store.ledger import open_ledger
 from tests.conftest import Site, make_digest
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
@@ -265,8 +265,8 @@ def test_a_new_post_taking_a_renamed_posts_old_slug_is_sent(site: Site) -> None:
 
 
 def test_restore_digests_brings_deleted_output_back(site: Site) -> None:
-    from feedpub.build import load_posts
-    from feedpub.digest import restore_digests
+    from feedpub.build.pipeline import load_posts
+    from feedpub.digest.make import restore_digests
 
     config = configure(site)
     post(site, "recent", T0 - DAY)

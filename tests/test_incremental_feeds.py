@@ -144,9 +144,10 @@ from functools import partial
 from pathlib import Path
 from feedpub.build import runner
 from feedpub.build.artifacts import entry_specs
-from feedpub.build.items import Job, run_job, warm_up
+from feedpub.build.fastpath import warm_up
+from feedpub.build.items import Job, run_job
 from feedpub.build.pipeline import load_posts
-from feedpub.posts import parse_here
+from feedpub.posts.read import parse_here
 from tests.conftest import Site
 
 site = Site(Path(sys.argv[1]))

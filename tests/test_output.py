@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.output import OutputWriter, UnsafePathError
+from feedpub.output.writer import OutputWriter, UnsafePathError
 from tests.conftest import NOW, Site, build_in_process, make_corpus, tree_bytes, tree_state
 
 

@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedpub.posts import LoadResult, Post, parse_post, post_files, read_posts
+from feedpub.posts.files import post_files
+from feedpub.posts.frontmatter import parse_post
+from feedpub.posts.model import LoadResult, Post
+from feedpub.posts.read import read_posts
 from tests.conftest import FIXTURES, Site
 
 UTC = dt.UTC

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedpub.build import build
+from feedpub.build.pipeline import build
 from feedpub.config import load_config
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ import pytest
 from markdown.extensions.extra import ExtraExtension
 from markdown.extensions.sane_lists import SaneListExtension
 
-from feedpub.render import markdown_to_html
+from feedpub.render.markdown import markdown_to_html
 
 SEEDS = Path(__file__).resolve().parents[1] / "posts"  # the repo's sample posts
 

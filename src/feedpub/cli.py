@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,9 +51,11 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def report_problems(problems: Sequence[Problem]) -> None:
+def report_problems(problems: Sequence[Problem], notes: Sequence[str] = ()) -> None:
     for problem in problems:
         print(f"{problem.severity}: {problem}", file=sys.stderr)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
 
 
 def exit_for(problems: Sequence[Problem]) -> None:
@@ -84,12 +85,18 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Progress | None]:
 
 def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
-    from feedpub.commands import build_site
+    from feedpub.build.fastpath import prepare  # all a build with nothing to do imports
 
     config = obj.config()
-    with progress_bar(obj.verbosity >= 0, "Rendering posts") as progress:
-        report, restored = build_site(config, now(), progress)
-    report_problems(report.problems)
+    moment = now()
+    with prepare(config, moment) as work:
+        report, restored = work.report, tuple[str, ...]()
+        if report is None:
+            from feedpub.commands.build import build_site
+
+            with progress_bar(obj.verbosity >= 0, "Rendering posts") as progress:
+                report, restored = build_site(config, moment, progress, work)
+    report_problems(report.problems, report.notes)
     counts = (f"{plural(report.feeds, 'feed')} from {report.published} published posts "
               f"({report.scheduled} scheduled, {plural(report.drafts, 'draft')})")
     if report.unchanged and not restored:
@@ -104,8 +111,8 @@ def build(obj: Context) -> None:
 def digest(obj: Context, since: str | None, days: int | None, latest: int | None,
            tag: str | None, preview: bool, explain: bool) -> None:
     """Render the next email digest (or the chosen window) into output/digests/."""
-    from feedpub.commands import digest_now, explain_now
-    from feedpub.digest import request_from_options
+    from feedpub.commands.build import digest_now, explain_now
+    from feedpub.digest.make import request_from_options
 
     config = obj.config()
     request = request_from_options(config, since, days, latest, tag, preview)
@@ -123,7 +130,7 @@ def digest(obj: Context, since: str | None, days: int | None, latest: int | None
 
 def check(obj: Context) -> None:
     """Validate config, posts and templates without writing anything."""
-    from feedpub.commands import check as run_check
+    from feedpub.commands.check import check as run_check
 
     problems = run_check(obj.config(), now())
     report_problems(problems)
@@ -134,7 +141,7 @@ def check(obj: Context) -> None:
 
 def init(obj: Context, force: bool) -> None:
     """Write a commented feedpub.toml, an example post and templates/ here."""
-    from feedpub.commands import init as run_init
+    from feedpub.commands.init import init as run_init
 
     for path in run_init(obj.config_path or Path("feedpub.toml"), force, now()):
         obj.say(f"wrote {path}")
@@ -142,8 +149,8 @@ def init(obj: Context, force: bool) -> None:
 
 def serve(obj: Context, host: str | None, port: int | None) -> None:
     """Serve output/ over HTTP (ETag, 304, gzip) until interrupted."""
-    from feedpub.daemon import serve as serve_output
-    from feedpub.daemon import setup_logging
+    from feedpub.daemon.service import serve as serve_output
+    from feedpub.daemon.signals import setup_logging
 
     config = obj.config()
     setup_logging(obj.verbosity)
@@ -153,8 +160,8 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
 def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> None:
     """Build, then keep feeds and digests current (file events, publish times, schedule)."""
-    from feedpub.daemon import run as run_daemon
-    from feedpub.daemon import setup_logging
+    from feedpub.daemon.service import run as run_daemon
+    from feedpub.daemon.signals import setup_logging
 
     config = obj.config()
     setup_logging(obj.verbosity)
@@ -164,7 +171,7 @@ def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> Non
 
 def status(obj: Context) -> None:
     """What is published, what is scheduled and when, the next and the last digest."""
-    from feedpub.commands import site_status
+    from feedpub.commands.status import site_status
 
     print(site_status(obj.config(), now()), end="")
 
@@ -291,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(exc.exit_status)
     except Exception as exc:  # a bug: say so in one line, the traceback when asked
         if trace:
+            import traceback  # only for a bug
+
             traceback.print_exc()
         print(f"internal error: {type(exc).__name__}: {exc} (a bug in feedpub {__version__}; "
               "run again with --traceback to see where, and please report it)", file=sys.stderr)

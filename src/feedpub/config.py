@@ -226,26 +226,23 @@ class Config:
     server: ServerConfig
 
 
-@dataclass(frozen=True)
 class Key:
-    """One declared key, as the schema, `init` and the README see it."""
+    """One declared key, as the schema, `init` and the README see it: a section's field."""
 
-    section: str
-    name: str  # in TOML
-    attr: str  # on the section's dataclass
-    default: Any
-    check: Checker
-    doc: str
-    example: str
+    def __init__(self, section: str, field: dataclasses.Field[Any]) -> None:
+        meta = field.metadata
+        self.section, self.attr, self.default = section, field.name, field.default
+        self.name: str = meta["key"] or field.name  # in TOML
+        self.check: Checker = meta["check"]
+        self.doc: str = meta["doc"]
+        self.example: str = meta["example"]
 
 
 def keys() -> Iterator[Key]:
     """Every config key, in declaration order."""
     for section, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):
-            meta = f.metadata
-            yield Key(section, meta["key"] or f.name, f.name, f.default, meta["check"],
-                      meta["doc"], meta["example"])
+            yield Key(section, f)
 
 
 def _line_of(text: str, section: str, key: str | None) -> int:
@@ -350,9 +347,10 @@ def init_toml() -> str:
             doc = SECTIONS[section].__doc__
             if doc and not doc.startswith(SECTIONS[section].__name__):
                 lines[-1] += f"  # {doc.strip()}"
+        else:
+            lines.append("")
         value = toml_value(key.default) if _is_set(key) else key.example
-        lines.append(f"{'' if _is_set(key) else '# '}{key.name} = {value}"
-                     f"  # {_plain(key.doc)}")
+        lines += [f"# {_plain(key.doc)}", f"{'' if _is_set(key) else '# '}{key.name} = {value}"]
     return "\n".join(lines) + "\n"
 
 

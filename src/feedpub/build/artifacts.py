@@ -12,16 +12,17 @@ from functools import cache as once
 from functools import partial
 from typing import TYPE_CHECKING
 
-from feedpub import __version__, feeds
+from feedpub import __version__
 from feedpub.build.items import EntrySpec, Published, items
 from feedpub.build.keys import content_key, entry_key
 from feedpub.config import Config
-from feedpub.feeds import FeedInfo, Item
-from feedpub.output import Segment
-from feedpub.posts import Tag
+from feedpub.feeds import formats, pages
+from feedpub.feeds.model import FeedInfo, Item, feed_updated
+from feedpub.output.segments import Segment
+from feedpub.posts.model import Tag
 from feedpub.posts.status import limited, tags_of
-from feedpub.render import RENDER_VERSION
-from feedpub.store import BuildCache
+from feedpub.render.markdown import RENDER_VERSION
+from feedpub.store.cache import BuildCache
 from feedpub.templating import PACKAGE_TEMPLATES
 from feedpub.urls import feed_path, post_path, site_path, tag_page_path, tag_page_url
 
@@ -79,7 +80,7 @@ def plan(published: list[Published], config: Config, cache: BuildCache,
             yield _feed(info, tag.slug, members, entries, config.feeds.limit)
     look = content_key(settings(config), _templates_signature(config))
     yield Artifact("feed.xsl", content_key("xsl", look),
-                   lambda: feeds.stylesheet(env(), config))
+                   lambda: pages.stylesheet(env(), config))
     if config.site.pages:
         yield from _pages(published, tags, config, cache, env, look)
 
@@ -111,7 +112,7 @@ class _Entries:
             self.made.update(self.cache.entries(wanted))
         if key not in self.made:
             item = items([published], self.cache)[0]
-            self.made[key] = feeds.SERIALISERS[self.spec.fmt](item, self.spec.info)
+            self.made[key] = formats.SERIALISERS[self.spec.fmt](item, self.spec.info)
             self.cache.store_entry(key, self.made[key])
         return self.made[key]
 
@@ -128,11 +129,11 @@ def _feed_parts(info: FeedInfo, chosen: Sequence[Published], entries: _Entries) 
     """The feed as segments the writer can copy from the file's last version: the
     frame's head and tail, and each entry (with the separator before it, if any)."""
     fmt = entries.spec.fmt
-    updated = feeds.feed_updated(p.post for p in chosen)
-    frame = once(partial(feeds.frame, fmt, info, updated, not chosen))
+    updated = feed_updated(p.post for p in chosen)
+    frame = once(partial(formats.frame, fmt, info, updated, not chosen))
     frame_key = content_key("frame", fmt, info, updated, bool(chosen))
     parts: list[Segment] = [(frame_key, lambda: frame().head)]
-    separator = feeds.SEPARATORS[fmt]
+    separator = formats.SEPARATORS[fmt]
     keys = entries.keys
     for n, published in enumerate(chosen):
         if n and separator:
@@ -153,7 +154,7 @@ def _pages(published: list[Published], tags: TagPosts, config: Config, cache: Bu
     every = _Every(published, cache)
     listing = [(p.id, p.url, p.post.fingerprint) for p in published]
     yield Artifact("index.html", content_key("index", look, listing, list(tags)),
-                   lambda: feeds.index_page(env(), config, every.all(), every.tags(tags)))
+                   lambda: pages.index_page(env(), config, every.all(), every.tags(tags)))
     for p in published:
         yield Artifact(post_path(p.post.slug), content_key("post", look, p.id, p.url,
                                                             p.post.fingerprint),
@@ -186,12 +187,12 @@ class _Every:
 
 
 def _post_page(env: Env, config: Config, cache: BuildCache, published: Published) -> bytes:
-    return feeds.post_page(env(), config, items([published], cache)[0])
+    return pages.post_page(env(), config, items([published], cache)[0])
 
 
 def _tag_page(env: Env, config: Config, every: _Every, tag: Tag,
               members: list[Published]) -> bytes:
-    return feeds.tag_page(env(), config, tag, every.of(members))
+    return pages.tag_page(env(), config, tag, every.of(members))
 
 
 def _templates_signature(config: Config) -> str:

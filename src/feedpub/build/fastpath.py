@@ -1,22 +1,30 @@
-"""The no-change fast path: the same inputs as the last build means nothing to do.
+"""The start of a build: its lock, the no-change check, and a worker warming up.
 
-The inputs are the config, every post file and every template file, by path, size and
-mtime (plus feedpub's version). Nothing heavy is imported to decide it.
+The same inputs as the last build means nothing to do. The inputs are the config,
+every post file and every template file, by path, size and mtime (plus feedpub's
+version). This module and what it imports are all a build with nothing to do loads:
+the CLI checks here before it imports the pipeline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from feedpub import __version__
 from feedpub.build.keys import content_key
 from feedpub.build.report import BuildReport
+from feedpub.build.runner import Runner
 from feedpub.config import Config
-from feedpub.posts import RACY_NS, SourceFile, post_files, template_files
-from feedpub.store import Ledger, open_ledger
+from feedpub.posts.files import RACY_NS, SourceFile, post_files, template_files
+from feedpub.render.markdown import load_markdown
+from feedpub.store.ledger import Ledger, open_ledger
+from feedpub.store.locks import BUILD, exclusive
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,49 @@ class Inputs:
     key: str  # hash of every input's path, size and mtime, and of the config
     newest_ns: int  # the newest mtime among them
     posts: list[SourceFile]  # the post files, for the build to read without a second walk
+
+
+@dataclass(frozen=True)
+class Work:
+    """A build under way, holding the build lock: the last build's report when nothing
+    changed; else the inputs and the Runner (a worker warming up) to build them with."""
+
+    started_ns: int
+    inputs: Inputs
+    report: BuildReport | None
+    runner: Runner | None
+
+
+@contextmanager
+def prepare(config: Config, now: dt.datetime, force: bool = False) -> Iterator[Work]:
+    """Hold the build lock; say whether anything changed since the last build and, when
+    it did, start a worker importing what renders need (a cold build uses a pool)."""
+    started_ns = time.time_ns()
+    with exclusive(config.paths.state, BUILD):
+        inputs = signature(config)
+        report = None if force else unchanged(config, now, inputs)
+        if report is not None:
+            yield Work(started_ns, inputs, report, None)
+            return
+        with Runner(warm_up if _built_before(config) else None) as runner:
+            yield Work(started_ns, inputs, None, runner)
+
+
+def warm_up() -> None:
+    """Import what rendering a post needs (the warm worker does it before its job)."""
+    from feedgen.entry import FeedEntry  # noqa: F401  (heavy: imported ahead of use)
+    from lxml import etree  # noqa: F401
+
+    load_markdown()
+
+
+def _built_before(config: Config) -> bool:
+    """True unless this is a site's first build (then a pool renders: no warm worker)."""
+    ledger = open_ledger(config.paths.state, create=False)
+    if ledger is None:
+        return False
+    with ledger:
+        return ledger.meta("built_at_ns") is not None
 
 
 def signature(config: Config) -> Inputs:
@@ -61,7 +112,7 @@ def _outputs_present(ledger: Ledger, output: Path) -> bool:
 
 
 def facts(report: BuildReport, inputs: Inputs, started_ns: int) -> dict[str, str]:
-    """What the fast path needs to know next time, for Ledger.record_build's meta."""
+    """What the fast path needs to know next time, for store.published.record_build's meta."""
     until = report.next_publish.isoformat() if report.next_publish else ""
     return {"inputs": inputs.key, "valid_until": until, "report": report.to_json(),
             "built_at_ns": str(started_ns)}

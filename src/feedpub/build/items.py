@@ -12,10 +12,12 @@ from pathlib import Path
 
 from feedpub.build.keys import entry_key, render_key
 from feedpub.errors import Problem
-from feedpub.feeds import SERIALISERS, FeedInfo, Item
-from feedpub.posts import ChangedError, Post, read_body
-from feedpub.render import Rendered, load_markdown, render_post
-from feedpub.store import BuildCache
+from feedpub.feeds.formats import SERIALISERS
+from feedpub.feeds.model import FeedInfo, Item
+from feedpub.posts.frontmatter import ChangedError, read_body
+from feedpub.posts.model import Post
+from feedpub.render.post import Rendered, render_post
+from feedpub.store.cache import BuildCache
 from feedpub.urls import post_url
 
 Progress = Callable[[int, int], None]
@@ -69,14 +71,6 @@ def jobs(published: Sequence[Published], cache: BuildCache, root: Path,
     known = cache.known_renders(p.render_key for p in published)
     return [Job(p.post, str(root / p.post.source), p.id, p.url, p.render_key, tuple(specs))
             for p in published if p.render_key not in known]
-
-
-def warm_up() -> None:
-    """Import what a job needs (a warm worker does it before its first job)."""
-    from feedgen.entry import FeedEntry  # noqa: F401  (heavy: imported ahead of use)
-    from lxml import etree  # noqa: F401
-
-    load_markdown()
 
 
 def run_job(job: Job) -> Made | Problem:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from feedpub import __version__
-from feedpub.render import EXTENSIONS, RENDER_VERSION
+from feedpub.render.markdown import EXTENSIONS, RENDER_VERSION
 
 
 def canonical(value: Any) -> Any:

@@ -22,6 +22,7 @@ class BuildReport:
     next_publish: dt.datetime | None
     new_posts: tuple[str, ...] = ()  # titles published for the first time
     unchanged: bool = False  # True when the inputs were the last build's: nothing was done
+    notes: tuple[str, ...] = ()  # said once, never replayed: a damaged cache rebuilt
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -29,6 +30,7 @@ class BuildReport:
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
+        del data["notes"]
         data["next_publish"] = self.next_publish.isoformat() if self.next_publish else None
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 

@@ -12,7 +12,6 @@ killed when it dies (PR_SET_PDEATHSIG, Linux) and when they read the end of thei
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import signal
@@ -99,6 +98,8 @@ def _pooled(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
 
 def die_with_parent(parent: int) -> None:
     """In a worker: be killed when `parent` dies; exit now if it already has."""
+    import ctypes  # only in a worker
+
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the pipes' EOF still ends it
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:

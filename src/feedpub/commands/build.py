@@ -7,23 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from feedpub.build import BuildReport, Progress, build, load_posts
+from feedpub.build.fastpath import Work
+from feedpub.build.items import Progress
+from feedpub.build.pipeline import build, load_posts, run
+from feedpub.build.report import BuildReport
 from feedpub.config import Config
-from feedpub.digest import (
-    DigestRequest,
-    DigestResult,
-    explain_digest,
-    make_digest,
-    restore_if_missing,
-)
+from feedpub.digest.make import DigestResult, explain_digest, make_digest, restore_if_missing
+from feedpub.digest.plan import DigestRequest
 from feedpub.errors import Problem
 
 
-def build_site(config: Config, now: dt.datetime,
-               progress: Progress | None = None) -> tuple[BuildReport, tuple[str, ...]]:
-    """Build output/; then, if output/ lost the digests, make them again from the ledger.
-    The report, and the digest files restored."""
-    report = build(config, now, progress)
+def build_site(config: Config, now: dt.datetime, progress: Progress | None = None,
+               work: Work | None = None) -> tuple[BuildReport, tuple[str, ...]]:
+    """Build output/ (the `work` fastpath.prepare() found, when given); then, if output/
+    lost the digests, make them again from the ledger. The report, the files restored."""
+    report = run(config, now, work, progress) if work else build(config, now, progress)
     restored = restore_if_missing(config, lambda: load_posts(config).posts, now)
     return report, restored
 

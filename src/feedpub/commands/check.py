@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from feedpub.build import load_posts
+from feedpub.build.pipeline import load_posts
 from feedpub.config import Config
 from feedpub.errors import Problem, relative_name
-from feedpub.posts import assign_ids
+from feedpub.posts.identity import assign_ids
 from feedpub.posts.status import published
-from feedpub.store import read_ledger
+from feedpub.store.ledger import read_ledger
+from feedpub.store.published import known_posts
 from feedpub.templating import environment
 
 
@@ -20,7 +21,7 @@ def check(config: Config, now: dt.datetime) -> list[Problem]:
     ledger = read_ledger(config.paths.state)
     if ledger is not None:
         with ledger:
-            known = ledger.posts()
+            known = known_posts(ledger)
         live = published(loaded.posts, now)
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
         problems.extend(identity.problems)

@@ -68,6 +68,6 @@ def _readme(kind: str) -> str:
 def _first_comment(path: Path) -> str:
     """The template's own description: its leading `{# ... #}` comment's first line."""
     text = path.read_text(encoding="utf-8").lstrip()
-    if text.startswith("{#"):
-        return text[2:].lstrip("- ").split("\n")[0].strip()
-    return "see the file"
+    if not text.startswith("{#") or "#}" not in text:
+        return "see the file"
+    return " ".join(text[2:text.index("#}")].strip("- \n").split())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from feedpub.build import load_posts
+from feedpub.build.pipeline import load_posts
 from feedpub.config import Config
 from feedpub.digest import schedule
 from feedpub.digest.plan import (
@@ -15,9 +15,13 @@ from feedpub.digest.plan import (
     plan_digest,
     schedule_period,
 )
-from feedpub.posts import Post
+from feedpub.posts.model import Post
 from feedpub.posts.status import Status, published, status
-from feedpub.store import History, Ledger, digests, holder, read_ledger
+from feedpub.store import digests
+from feedpub.store.digests import History
+from feedpub.store.ledger import Ledger, read_ledger
+from feedpub.store.locks import holder
+from feedpub.store.published import known_posts
 
 SHOWN = 10  # posts listed per section
 
@@ -69,7 +73,7 @@ def _scheduled(posts: Sequence[Post], now: dt.datetime, config: Config) -> list[
 def _digest_state(ledger: Ledger, posts: Sequence[Post], config: Config,
                   now: dt.datetime) -> tuple[History, list[Candidate]]:
     """The digest history and every post as the digest planner sees it."""
-    return digests.history(ledger), candidates(posts, ledger.posts(), config.site.url, now,
+    return digests.history(ledger), candidates(posts, known_posts(ledger), config.site.url, now,
                                              as_if_built=True)
 
 

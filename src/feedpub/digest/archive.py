@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from feedpub import __version__
 from feedpub.config import Config
 from feedpub.posts.text import xml_safe
-from feedpub.store import PastDigest
+from feedpub.store.digests import PastDigest
 from feedpub.templating import render
 from feedpub.urls import DIGESTS, archive_url, digest_url, digests_feed_url
 

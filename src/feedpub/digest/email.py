@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from feedpub.config import Config
-from feedpub.feeds import Item
+from feedpub.feeds.model import Item
 from feedpub.posts.text import xml_safe
-from feedpub.render import plain_text
+from feedpub.render.html import plain_text
 from feedpub.templating import render, render_string
 from feedpub.urls import site_host, tag_page_url
 

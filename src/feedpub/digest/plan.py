@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 
 from feedpub.digest.schedule import last_fires
 from feedpub.errors import ConfigError
-from feedpub.posts import KnownPost, Post, assign_ids, fields
+from feedpub.posts import fields
+from feedpub.posts.identity import assign_ids
+from feedpub.posts.model import KnownPost, Post
 from feedpub.posts.status import published
 from feedpub.posts.text import slugify
-from feedpub.store import EXPLICIT, NEXT, History
+from feedpub.store.digests import EXPLICIT, NEXT, History
 
 DEFAULT_PERIOD = dt.timedelta(days=7)
 

@@ -15,7 +15,8 @@ import datetime as dt
 from typing import Any
 
 from feedpub.config import Config
-from feedpub.store import digests, open_ledger
+from feedpub.store import digests
+from feedpub.store.ledger import open_ledger
 
 FIRST_START = "daemon_first_start"
 # Windows to look back in, short first, so that an every-minute schedule stays cheap.

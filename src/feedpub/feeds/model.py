@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from feedpub.posts.model import Post
-from feedpub.render import Rendered
+from feedpub.render.post import Rendered
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the "updated" of a feed with no posts
 

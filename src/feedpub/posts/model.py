@@ -63,6 +63,7 @@ class LoadResult:
     posts: tuple[Post, ...]
     problems: tuple[Problem, ...]
     parsed: int = 0  # files read and parsed (the others came from a cache)
+    notes: tuple[str, ...] = ()  # said once: a damaged cache rebuilt
 
     @property
     def errors(self) -> tuple[Problem, ...]:

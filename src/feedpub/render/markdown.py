@@ -6,6 +6,8 @@ from functools import cache
 from typing import Any
 
 EXTENSIONS = ("extra", "sane_lists")
+# Bump when anything in render/ changes the HTML, so cached renders are not reused.
+RENDER_VERSION = "2"
 
 
 @cache

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from feedpub.output.segments import Layout
-from feedpub.render import Rendered
+from feedpub.render.post import Rendered
 
 NAME = "cache.sqlite"
 GARBAGE_RATIO = 1.25  # sweep the cache when a quarter of it is no longer used

@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from feedpub.store.ledger import Ledger
+from feedpub.store.published import known_posts
 
 NEXT, EXPLICIT = "next", "explicit"  # a digest's kind: since the last one, or a window
 
@@ -49,7 +50,7 @@ def _time(text: str | None) -> dt.datetime | None:
 def history(ledger: Ledger) -> History:
     """Every recorded digest, oldest first, and when regular digests began."""
     posts: dict[str, list[str]] = {}
-    current = {row.slug: row.id for row in ledger.posts().values()}
+    current = {row.slug: row.id for row in known_posts(ledger).values()}
     known = set(current.values())
     for digest_id, post_id, slug in ledger.db.execute(
             "SELECT digest_id, post_id, slug FROM digest_posts ORDER BY digest_id, position"):

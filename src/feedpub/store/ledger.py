@@ -3,22 +3,21 @@
 One schema, grown by numbered migrations (PRAGMA user_version). The ledger is the
 truth, never a cache: one that exists but cannot be read is an error to fix (restore
 the backup), never silently replaced; only a missing ledger starts a new site.
-This module owns the file; the other store modules query it through a Ledger.
+This module owns the file (its schema, the meta facts, the output manifest); the other
+store modules query their tables through a Ledger: published (posts and their ids),
+digests.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Literal, overload
 
 from feedpub.errors import StateError
-from feedpub.posts.identity import IdChange
-from feedpub.posts.model import KnownPost
 
 DB_NAME = "feedpub.sqlite"
 # MIGRATIONS[n] takes a ledger from version n to n + 1. Version 0 is a ledger made
@@ -78,13 +77,6 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.db.close()
 
-    def posts(self) -> dict[str, KnownPost]:
-        """Every post ever published, by id."""
-        rows = self.db.execute("SELECT id, slug, source, title, body_hash, first_published "
-                               "FROM posts ORDER BY first_published, id")
-        return {r[0]: KnownPost(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]))
-                for r in rows}
-
     def output_files(self) -> dict[str, tuple[str, str]]:
         """Relative path -> (sha256, inputs key) of every file the last build left in output/."""
         return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, sha256, key FROM files")}
@@ -97,17 +89,6 @@ class Ledger:
         """Remember facts about the site (build inputs, the daemon's first start...)."""
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
-
-    def record_build(self, changes: Iterable[IdChange], files: Mapping[str, tuple[str, str]],
-                     meta: Mapping[str, str]) -> None:
-        """Post ids, the output manifest and build facts, in one transaction."""
-        with self.transaction() as db:
-            for change in changes:
-                _apply(db, change)
-            db.execute("DELETE FROM files")
-            db.executemany("INSERT INTO files VALUES (?, ?, ?)",
-                           sorted((p, *v) for p, v in files.items()))
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """All or nothing: the statements run inside it commit together."""
@@ -123,16 +104,6 @@ def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-
-
-def _apply(db: sqlite3.Connection, change: IdChange) -> None:
-    row = change.post
-    values = (row.id, row.slug, row.source, row.title, row.body_hash,
-              row.first_published.astimezone(dt.UTC).isoformat())
-    if change.old_id is not None and change.old_id != row.id:
-        db.execute("DELETE FROM posts WHERE id = ?", (change.old_id,))
-    db.execute("DELETE FROM posts WHERE slug = ? AND id != ?", (row.slug, row.id))
-    db.execute("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?)", values)
 
 
 @overload

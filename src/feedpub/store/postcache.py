@@ -14,7 +14,6 @@ import os
 import pickle
 import time
 from pathlib import Path
-from typing import Any
 
 from feedpub import __version__
 from feedpub.posts.files import RACY_NS, SourceFile
@@ -29,7 +28,10 @@ Entry = tuple[int, int, str, Parsed]  # size (-1: do not trust), mtime_ns, zone,
 
 
 def _version() -> str:
-    shape = [(cls.__name__, [(f.name, str(f.type)) for f in dataclasses.fields(cls)])
+    """feedpub's version and the shape of what is pickled: where each class lives (a
+    pickle names it) and its fields."""
+    shape = [(cls.__module__, cls.__qualname__, [(f.name, str(f.type))
+                                                 for f in dataclasses.fields(cls)])
              for cls in (Post, Tag)]
     return hashlib.sha256(repr((__version__, shape)).encode()).hexdigest()[:16]
 
@@ -53,15 +55,14 @@ class PostCache:
     def _load(self) -> dict[str, Entry]:
         try:
             with open(self.path, "rb") as handle:
-                data = pickle.load(handle)
+                if pickle.load(handle) != _version():  # written by another feedpub
+                    return {}
+                posts = pickle.load(handle)
         except FileNotFoundError:
             return {}
         except Exception as exc:  # any damage: start cold rather than fail
             self.warning = f"{self.path}: damaged ({exc!r}); parsing every post again"
             return {}
-        if not isinstance(data, dict) or data.get("version") != _version():
-            return {}
-        posts = data.get("posts")
         return posts if isinstance(posts, dict) else {}
 
     def get(self, name: str, file: SourceFile, zone: str) -> Parsed | None:
@@ -87,11 +88,11 @@ class PostCache:
         """Write what this run saw, when enough of it is new; atomically."""
         if not self.parsed or self.parsed * SAVE_SHARE < max(len(self.seen), SAVE_SHARE):
             return
-        data: dict[str, Any] = {"version": _version(), "posts": self.seen}
         temp = self.path.with_name(f".{NAME}.tmp")
         try:
-            with open(temp, "wb") as handle:
-                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            with open(temp, "wb") as handle:  # the version first: read alone, it says
+                pickle.dump(_version(), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(self.seen, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, self.path)
         except OSError:  # a full disk: the next run parses again
             temp.unlink(missing_ok=True)
