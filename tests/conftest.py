@@ -101,7 +101,7 @@ def build_in_process(site: Site, now: dt.datetime = NOW):  # type: ignore[no-unt
 
 def make_digest(config: Config, now: dt.datetime, request=None):  # type: ignore[no-untyped-def]
     """`feedpub digest` in this process: build, then the digest `request` asks for."""
-    from feedpub.commands.build import digest_now
+    from feedpub.commands.digest import digest_now
     from feedpub.digest.plan import DigestRequest
 
     return digest_now(config, now, request or DigestRequest())[0]

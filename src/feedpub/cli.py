@@ -19,6 +19,7 @@ from feedpub import __version__
 from feedpub.errors import ExitStatus, FeedpubError
 
 if TYPE_CHECKING:
+    from feedpub.build.report import BuildReport
     from feedpub.config import Config
     from feedpub.errors import Problem
 
@@ -86,32 +87,41 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Progress | None]:
 def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
     from feedpub.build.fastpath import prepare  # all a build with nothing to do imports
+    from feedpub.store.digests import lost
 
-    config = obj.config()
-    moment = now()
+    config, moment = obj.config(), now()
     with prepare(config, moment) as work:
-        report, restored = work.report, tuple[str, ...]()
+        report = work.report
         if report is None:
-            from feedpub.commands.build import build_site
+            from feedpub.build.pipeline import run
 
             with progress_bar(obj.verbosity >= 0, "Rendering posts") as progress:
-                report, restored = build_site(config, moment, progress, work)
+                report = run(config, moment, work, progress)
+    say_built(obj, config, report)
+    if lost(config.paths.state, config.paths.output):  # the digests, after the build
+        from feedpub.commands.digest import restore_lost
+
+        restored = restore_lost(config, moment)
+        obj.say(f"restored {plural(len(restored), 'digest file')} output/ had lost")
+    exit_for(report.problems)
+
+
+def say_built(obj: Context, config: Config, report: BuildReport) -> None:
+    """The build's problems, then one line saying what it did."""
     report_problems(report.problems, report.notes)
     counts = (f"{plural(report.feeds, 'feed')} from {report.published} published posts "
               f"({report.scheduled} scheduled, {plural(report.drafts, 'draft')})")
-    if report.unchanged and not restored:
+    if report.unchanged:
         obj.say(f"up to date: nothing changed since the last build ({counts})")
     else:
-        written = len(report.written) + len(restored)
-        obj.say(f"built {counts}: {plural(written, 'file')} written, "
+        obj.say(f"built {counts}: {plural(len(report.written), 'file')} written, "
                 f"{len(report.removed)} removed -> {config.paths.output}")
-    exit_for(report.problems)
 
 
 def digest(obj: Context, since: str | None, days: int | None, latest: int | None,
            tag: str | None, preview: bool, explain: bool) -> None:
     """Render the next email digest (or the chosen window) into output/digests/."""
-    from feedpub.commands.build import digest_now, explain_now
+    from feedpub.commands.digest import digest_now, explain_now
     from feedpub.digest.make import request_from_options
 
     config = obj.config()

@@ -1,5 +1,5 @@
 """What each command does, step by step.
 
-build (build_site: build, then restore lost digests; digest_now: build, then the
-digest), check, status, init.
+digest (digest_now: build, then the digest; restore_lost: the digest files output/
+lost), check, status, init.
 """

@@ -11,8 +11,9 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+from feedpub.build.pipeline import build
 from feedpub.build.report import BuildReport
-from feedpub.commands.build import build_site, digest_now
+from feedpub.commands.digest import digest_now, restore_lost
 from feedpub.config import Config, load_config
 from feedpub.daemon.signals import setup_logging, stop_on_signals, wait_for_signal
 from feedpub.daemon.tasks import TaskQueue
@@ -20,6 +21,7 @@ from feedpub.daemon.watch import Watcher
 from feedpub.digest import schedule
 from feedpub.digest.plan import DigestRequest
 from feedpub.errors import ConfigError, FeedpubError
+from feedpub.store.digests import lost
 from feedpub.store.locks import daemon_lock
 from feedpub.web.server import start_server
 
@@ -77,7 +79,9 @@ class Daemon:
         """Rebuild as of now; then wake up again when the next scheduled post goes live."""
         self.reload_config()
         try:
-            report, restored = build_site(self.config, utcnow())
+            report = build(self.config, utcnow())
+            restored = restore_lost(self.config, utcnow()) if lost(
+                self.config.paths.state, self.config.paths.output) else ()
         except FeedpubError as exc:  # a broken template: the last good output stays served
             log.error("build failed: %s (still serving the last good output)", exc)
             return

@@ -10,8 +10,8 @@ knows every published post.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     import jinja2
 
 __all__ = ["DigestRequest", "DigestResult", "explain_digest", "make_digest",
-           "request_from_options", "restore_digests", "restore_if_missing"]
+           "request_from_options", "restore_digests"]
 PREVIEW = "preview"
 
 
@@ -67,6 +67,7 @@ class DigestResult:
     explanation: tuple[str, ...]  # one line per candidate post: in or out, and why
     size_bytes: int = 0  # of digest.eml
     shortened: str | None = None  # set when excerpts were cut to stay under 102 KB
+    restored: tuple[str, ...] = ()  # earlier digests whose lost files were made again
 
     @property
     def message(self) -> str:
@@ -76,8 +77,9 @@ class DigestResult:
         what = "preview digest" if self.digest_id == PREVIEW else f"digest {self.digest_id}"
         note = f" ({self.shortened})" if self.shortened else ""
         count = len(self.posts)
+        again = f"; restored digest {', '.join(self.restored)}" if self.restored else ""
         return (f"{what}: {count} post{'s' if count != 1 else ''}, {self.size_bytes} bytes"
-                f"{note} -> {self.folder}")
+                f"{note} -> {self.folder}{again}")
 
 
 def make_digest(config: Config, posts: Sequence[Post], now: dt.datetime,
@@ -90,10 +92,8 @@ def make_digest(config: Config, posts: Sequence[Post], now: dt.datetime,
         known = candidates(posts, known_posts(ledger), config.site.url, local)
         writer = OutputWriter(config.paths.output, {})
         result = _digest(config, local, request, env, ledger, known, writer)
-        _restore(config, env, ledger, _published(known), writer)
-    return DigestResult(result.digest_id, result.posts, result.skipped_reason,
-                        tuple(writer.written), result.folder, result.explanation,
-                        result.size_bytes, result.shortened)
+        restored = _restore(config, env, ledger, _published(known), writer)
+    return replace(result, written=tuple(writer.written), restored=restored)
 
 
 def explain_digest(config: Config, posts: Sequence[Post], now: dt.datetime,
@@ -109,24 +109,6 @@ def explain_digest(config: Config, posts: Sequence[Post], now: dt.datetime,
     period = schedule_period(config.digest.schedule, config.site.zone, local)
     chosen = candidates(posts, known, config.site.url, local, as_if_built=True)
     return plan_digest(chosen, past, request, local, period, config.digest.max_posts).explanation
-
-
-def restore_if_missing(config: Config, load: Callable[[], Sequence[Post]],
-                       now: dt.datetime) -> tuple[str, ...]:
-    """After a build: when the ledger holds digests but output/ lost them (deleted), make
-    them again from the posts `load()` gives; the paths written."""
-    return restore_digests(config, load(), now) if _missing(config) else ()
-
-
-def _missing(config: Config) -> bool:
-    """True when the ledger holds digests but output/ lost their archive."""
-    if (config.paths.output / archive.INDEX).exists():
-        return False
-    ledger = open_ledger(config.paths.state, create=False)
-    if ledger is None:
-        return False
-    with ledger:
-        return digests.has_digests(ledger)
 
 
 def restore_digests(config: Config, posts: Sequence[Post], now: dt.datetime) -> tuple[str, ...]:
@@ -220,13 +202,16 @@ def _write(writer: OutputWriter, folder: str, rendered: RenderedDigest) -> None:
 
 
 def _restore(config: Config, env: jinja2.Environment, ledger: Ledger,
-             posts: Mapping[str, Post], writer: OutputWriter) -> None:
-    """Re-create missing digest files from the ledger; refresh the archive and its feed."""
+             posts: Mapping[str, Post], writer: OutputWriter) -> tuple[str, ...]:
+    """Re-create missing digest files from the ledger; refresh the archive and its feed.
+    The ids of the digests made again."""
     past = digests.history(ledger)
+    restored = []
     for digest in past.digests:
         folder = config.paths.output / "digests" / digest.id
         if all((folder / name).is_file() for name in DIGEST_FILES):
             continue
+        restored.append(digest.id)
         chosen = [(posts[p], p) for p in digest.post_ids if p in posts]
         info = _info(config, digest.id, digest.created.astimezone(config.site.zone),
                      digest.label, digest.kind)
@@ -236,3 +221,4 @@ def _restore(config: Config, env: jinja2.Environment, ledger: Ledger,
         entries = archive.entries(config, past.digests, titles)
         writer.write(archive.INDEX, archive.archive_page(env, config, entries))
         writer.write(archive.FEED, archive.digests_feed(config, entries))
+    return tuple(restored)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
-from feedpub.store.ledger import Ledger
+from feedpub.store.ledger import Ledger, read_ledger
 from feedpub.store.published import known_posts
+from feedpub.urls import DIGEST_FILES, DIGESTS, digest_path
 
 NEXT, EXPLICIT = "next", "explicit"  # a digest's kind: since the last one, or a window
 
@@ -119,3 +121,16 @@ def record_skip(ledger: Ledger, at: dt.datetime, slot: dt.datetime | None) -> bo
 def has_digests(ledger: Ledger) -> bool:
     """True when a digest was ever recorded."""
     return ledger.db.execute("SELECT 1 FROM digests LIMIT 1").fetchone() is not None
+
+
+def lost(state_dir: Path, output: Path) -> list[str]:
+    """The digest files (and archive) the ledger says exist that output/ does not hold,
+    relative to output/; read-only and cheap: a build checks it every time."""
+    ledger = read_ledger(state_dir)
+    if ledger is None:
+        return []
+    with ledger:
+        ids = [row[0] for row in ledger.db.execute("SELECT id FROM digests ORDER BY id")]
+    wanted = [digest_path(i, name) for i in ids for name in DIGEST_FILES]
+    wanted += [DIGESTS + "index.html", DIGESTS + "feed.xml"] if ids else []
+    return [path for path in wanted if not (output / path).is_file()]

@@ -1,4 +1,4 @@
-"""`feedpub build` and `feedpub digest` as the CLI and the daemon run them: each step in turn.
+"""`feedpub digest` as the CLI and the daemon run it: a build first, then the digest.
 
 The build never touches digests and a digest never builds: here they are sequenced.
 """
@@ -7,23 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from feedpub.build.fastpath import Work
-from feedpub.build.items import Progress
-from feedpub.build.pipeline import build, load_posts, run
-from feedpub.build.report import BuildReport
+from feedpub.build.pipeline import build, load_posts
 from feedpub.config import Config
-from feedpub.digest.make import DigestResult, explain_digest, make_digest, restore_if_missing
+from feedpub.digest.make import DigestResult, explain_digest, make_digest, restore_digests
 from feedpub.digest.plan import DigestRequest
 from feedpub.errors import Problem
-
-
-def build_site(config: Config, now: dt.datetime, progress: Progress | None = None,
-               work: Work | None = None) -> tuple[BuildReport, tuple[str, ...]]:
-    """Build output/ (the `work` fastpath.prepare() found, when given); then, if output/
-    lost the digests, make them again from the ledger. The report, the files restored."""
-    report = run(config, now, work, progress) if work else build(config, now, progress)
-    restored = restore_if_missing(config, lambda: load_posts(config).posts, now)
-    return report, restored
 
 
 def digest_now(config: Config, now: dt.datetime,
@@ -38,3 +26,9 @@ def explain_now(config: Config, now: dt.datetime,
     """Why each post would be in or out of that digest; nothing built, written or recorded."""
     loaded = load_posts(config, save=False)
     return explain_digest(config, loaded.posts, now, request), loaded.problems
+
+
+def restore_lost(config: Config, now: dt.datetime) -> tuple[str, ...]:
+    """Make again the digest files output/ lost (deleted, or a crash between recording a
+    digest and writing it), from the ledger; the paths written. After a build."""
+    return restore_digests(config, load_posts(config).posts, now)
