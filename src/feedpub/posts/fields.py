@@ -108,17 +108,15 @@ def raw_scalar(front_matter: str, key: str) -> str | None:
     return match.group(1).split(" #")[0].strip("'\"")
 
 
-# Characters YAML refuses to read (C0/C1 controls, U+FFFE...): invisible, and dropped from
-# every output anyway, so a pasted one must not cost the author the whole post. NEL
-# (U+0085) goes too: YAML would read it as a line break, splitting a title in two.
-_NOT_YAML = re.compile(
-    "[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
-
-
 def yaml_printable(front_matter: str) -> str:
-    """Front matter without the characters a YAML reader rejects (line numbers kept)."""
-    return _NOT_YAML.sub("", front_matter)
+    """Front matter without the characters a YAML reader rejects (line numbers kept).
+
+    They are the ones XML forbids or discourages (C0/C1 controls, U+FFFE...): invisible,
+    and dropped from every output anyway, so a pasted one must not cost the author the
+    whole post. NEL (U+0085) goes too: YAML would read it as a line break, splitting a
+    title in two.
+    """
+    return xml_safe(front_matter)
 
 
 def load_yaml_dates_as_text(text: str) -> Any:
