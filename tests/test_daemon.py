@@ -187,7 +187,7 @@ def test_digest_on_schedule_and_one_catch_up_after_kill_9(tmp_path: Path) -> Non
     assert titles == ["Post one"] and slot is not None
     assert (live.output / "digests" / digest_id / "digest.eml").is_file()
     code, err = stop(live_proc)
-    assert code == 0 and f"digest {digest_id} with 1 posts" in err
+    assert code == 0 and f"digest {digest_id} with 1 post " in err
 
     second = start(down, "run", "--port", str(down_port))
     try:

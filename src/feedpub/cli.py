@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feedpub import __version__
-from feedpub.errors import ExitStatus, FeedpubError
+from feedpub.errors import ExitStatus, FeedpubError, plural
 
 if TYPE_CHECKING:
     from feedpub.build.report import BuildReport
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from feedpub.errors import Problem
 
 Progress = Callable[[int, int], None]
+ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                      errno.EMFILE, errno.ENFILE}
 BAR_FROM = 200  # fewer posts than this render too fast to need a progress bar
 
 
@@ -46,10 +49,6 @@ class Context:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def report_problems(problems: Sequence[Problem], notes: Sequence[str] = ()) -> None:
@@ -109,7 +108,7 @@ def build(obj: Context) -> None:
 def say_built(obj: Context, config: Config, report: BuildReport) -> None:
     """The build's problems, then one line saying what it did."""
     report_problems(report.problems, report.notes)
-    counts = (f"{plural(report.feeds, 'feed')} from {report.published} published posts "
+    counts = (f"{plural(report.feeds, 'feed')} from {plural(report.published, 'published post')} "
               f"({report.scheduled} scheduled, {plural(report.drafts, 'draft')})")
     if report.unchanged:
         obj.say(f"up to date: nothing changed since the last build ({counts})")
@@ -163,7 +162,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     from feedpub.daemon.signals import setup_logging
 
     config = obj.config()
-    setup_logging(obj.verbosity)
+    setup_logging(obj.verbosity, config.site.zone)
     port = config.server.port if port is None else port
     serve_output(config, host or config.server.host, port, obj.verbosity)
 
@@ -174,7 +173,7 @@ def run(obj: Context, no_serve: bool, host: str | None, port: int | None) -> Non
     from feedpub.daemon.signals import setup_logging
 
     config = obj.config()
-    setup_logging(obj.verbosity)
+    setup_logging(obj.verbosity, config.site.zone)
     port = config.server.port if port is None else port
     run_daemon(config, host or config.server.host, port, not no_serve, obj.verbosity)
 
@@ -307,6 +306,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"error: {line}", file=sys.stderr)
         sys.exit(exc.exit_status)
     except Exception as exc:  # a bug: say so in one line, the traceback when asked
+        if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRORS:  # the machine's
+            print(f"error: {exc.filename or ''}: {exc.strerror} (is the disk full, or the "
+                  "folder read-only?)", file=sys.stderr)
+            sys.exit(ExitStatus.STATE)
         if trace:
             import traceback  # only for a bug
 

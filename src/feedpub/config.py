@@ -103,9 +103,18 @@ def _choice(*choices: str) -> Checker:
 
 def _email(value: Any) -> str:
     text = _str(value)
-    if any(c in text for c in "\r\n") or (text and "@" not in text):
-        raise ValueError("expected an email address such as 'News <news@example.org>'")
+    if text and (any(c in text for c in "\r\n") or not _one_address(text)):
+        raise ValueError("expected one email address such as 'News <news@example.org>'")
     return text
+
+
+def _one_address(text: str) -> bool:
+    """True when `text` is one well-formed address, as a mail header reads it."""
+    from email.policy import default  # heavy: only when an address is configured
+
+    header = default.header_factory("From", text)
+    return (not header.defects and len(header.addresses) == 1
+            and bool(header.addresses[0].username and header.addresses[0].domain))
 
 
 def _path(value: Any) -> Path:

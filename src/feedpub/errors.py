@@ -44,6 +44,11 @@ class TemplateError(FeedpubError):
 
     exit_status = ExitStatus.TEMPLATE
 
+    def __init__(self, where: str, line: int, message: str) -> None:
+        self.where, self.line, self.message = where, line, message
+        super().__init__(f"{where}:{line}: template error: {message}" if line
+                         else f"{where}: template error: {message}")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -58,6 +63,20 @@ class Problem:
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
         return f"{self.path}:{self.line}:{field} {self.message}"
+
+
+MESSAGE_LIMIT = 240  # characters of a message quoting the input (one line, never a flood)
+
+
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` on one line, cut to `limit` characters (the cut said with an ellipsis)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 post', '2 posts': counts in messages."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def relative_name(path: Path, root: Path) -> str:

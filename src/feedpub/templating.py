@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from feedpub.errors import TemplateError
+from feedpub.errors import TemplateError, shorten
 
 if TYPE_CHECKING:
     import jinja2
@@ -37,10 +37,13 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        where = exc.filename or exc.name or name
-        raise TemplateError(f"{where}:{exc.lineno}: template error: {exc.message}") from None
+        raise TemplateError(exc.filename or exc.name or name, exc.lineno,
+                            exc.message or "") from None
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"{_location(exc, name)}: template error: {exc}") from None
+        raise TemplateError(*_location(exc, name), shorten(str(exc))) from None
+    except _NOT_JINJAS as exc:  # a value an expression or filter cannot use: {{ 1 / 0 }}
+        raise TemplateError(*_location(exc, name),
+                            f"{type(exc).__name__}: {shorten(str(exc))}") from None
 
 
 def render_string(env: jinja2.Environment, source: str, where: str, **context: Any) -> str:
@@ -49,17 +52,20 @@ def render_string(env: jinja2.Environment, source: str, where: str, **context: A
 
     try:
         return env.from_string(source).render(**context)
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"{where}: template error: {exc}") from None
+    except (jinja2.TemplateError, *_NOT_JINJAS) as exc:
+        raise TemplateError(where, 0, shorten(str(exc))) from None
 
 
-def _location(exc: BaseException, name: str) -> str:
+_NOT_JINJAS = (ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
+
+
+def _location(exc: BaseException, name: str) -> tuple[str, int]:
     """The template file and line a runtime error happened on, from the traceback."""
     tb = exc.__traceback__
-    where = name
+    where: tuple[str, int] = (name, 0)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.endswith((".html", ".txt", ".xml", ".xsl", ".j2")):
-            where = f"{filename}:{tb.tb_lineno}"
+            where = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return where

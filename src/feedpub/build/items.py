@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedpub.build.keys import entry_key, render_key
-from feedpub.errors import Problem
+from feedpub.build.runner import TooSlow, time_limit
+from feedpub.errors import Problem, shorten
 from feedpub.feeds.formats import SERIALISERS
 from feedpub.feeds.model import FeedInfo, Item
 from feedpub.posts.frontmatter import ChangedError, read_body
@@ -22,6 +23,7 @@ from feedpub.urls import post_url
 
 Progress = Callable[[int, int], None]
 STORE_BATCH = 200  # renders written to the cache per transaction
+RENDER_LIMIT = 10  # seconds one post may take to render: none may stall a build
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,25 @@ def jobs(published: Sequence[Published], cache: BuildCache, root: Path,
 
 
 def run_job(job: Job) -> Made | Problem:
-    """The post rendered and its entries serialised; a Problem if its file changed."""
+    """The post rendered and its entries serialised; a Problem if its file changed, or
+    if it cannot be rendered (nested hundreds deep, or slower than RENDER_LIMIT)."""
     try:
         body = read_body(Path(job.path), job.post.fingerprint)
     except ChangedError as exc:
         return Problem(job.post.source, 1, "", str(exc))
     post = job.post
-    item = Item(post, job.id, job.url, render_post(body, post.summary, post.slug, job.url))
-    entries = {entry_key(s.fmt, s.settings, job.id, job.url, post.fingerprint):
-               SERIALISERS[s.fmt](item, s.info) for s in job.specs}
+    try:
+        with time_limit(RENDER_LIMIT):
+            item = Item(post, job.id, job.url, render_post(body, post.summary, post.slug,
+                                                           job.url))
+            entries = {entry_key(s.fmt, s.settings, job.id, job.url, post.fingerprint):
+                       SERIALISERS[s.fmt](item, s.info) for s in job.specs}
+    except TooSlow:
+        return Problem(post.source, 1, "", f"took more than {RENDER_LIMIT} s to render "
+                       "(simplify its Markdown)")
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return Problem(post.source, 1, "", shorten(f"cannot be rendered ({type(exc).__name__}: "
+                                                   f"{exc}); simplify its Markdown"))
     return job.key, item.rendered, entries
 
 

@@ -15,18 +15,18 @@ from feedpub.build import artifacts, fastpath, items
 from feedpub.build.items import Progress, Published
 from feedpub.build.report import BuildReport
 from feedpub.build.runner import Runner
-from feedpub.config import Config
+from feedpub.config import DEFAULT_URL, Config
 from feedpub.errors import Problem
 from feedpub.output.writer import OutputWriter
 from feedpub.posts.files import SourceFile, post_files
-from feedpub.posts.identity import assign_ids
+from feedpub.posts.identity import Identity, assign_ids
 from feedpub.posts.model import LoadResult
 from feedpub.posts.read import Parsed, parse_here, read_posts
 from feedpub.posts.status import Status, next_publish_time, published, status
 from feedpub.store.cache import BuildCache, CacheDamaged
 from feedpub.store.ledger import open_ledger
 from feedpub.store.postcache import PostCache
-from feedpub.store.published import known_posts, record_build
+from feedpub.store.published import known_posts, record_build, sent_ids
 from feedpub.templating import environment
 
 
@@ -93,7 +93,8 @@ def _run(config: Config, now: dt.datetime, inputs: fastpath.Inputs, started_ns: 
     env = once(partial(environment, config.paths.templates, "site"))  # Jinja on first use
     with open_ledger(config.paths.state) as ledger, BuildCache(config.paths.state) as cache:
         known = known_posts(ledger)
-        identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
+        identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now,
+                              sent_ids(ledger))
         posts = items.publish(live, identity.ids, config.site.url)
         jobs = items.jobs(posts, cache, config.root, artifacts.entry_specs(config))
         made = runner.map(items.run_job, jobs)  # elsewhere meanwhile, or when stored below
@@ -119,11 +120,24 @@ def _run(config: Config, now: dt.datetime, inputs: fastpath.Inputs, started_ns: 
             problems=(*loaded.problems, *identity.problems, *failed),
             next_publish=next_publish_time(loaded.posts, now),
             new_posts=tuple(p.post.title for p in posts if p.id in new_ids),
-            notes=loaded.notes,
+            notes=(*loaded.notes, *_id_notes(config, identity)),
         )
         record_build(ledger, identity.changes, writer.manifest,
                      fastpath.facts(report, inputs, started_ns))
     return report
+
+
+def _id_notes(config: Config, identity: Identity) -> list[str]:
+    """What to say of ids: provisional while the url is the placeholder; minted again."""
+    notes = []
+    if config.site.url == DEFAULT_URL:
+        notes.append(f"[site] url is still the placeholder {DEFAULT_URL}: set it in "
+                     f"{config.file or 'feedpub.toml'} before publishing (feeds link there; "
+                     "post ids stay provisional until then)")
+    if identity.reminted:
+        notes.append(f"{identity.reminted} provisional post id(s), minted while [site] url "
+                     f"was the placeholder, minted again from {config.site.url} (once)")
+    return notes
 
 
 def _without(posts: list[Published], failed: Sequence[Problem]) -> list[Published]:

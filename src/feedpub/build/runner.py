@@ -70,6 +70,30 @@ class Runner:
             self.warm = None
 
 
+class TooSlow(Exception):
+    """A job ran past its time_limit()."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise TooSlow in the block once it has run `seconds` (SIGALRM: only in a process's
+    main thread, which is where workers and the CLI run jobs; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise TooSlow
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _can_fork() -> bool:
     # Forking a process that runs threads (the daemon) can deadlock the child.
     return hasattr(os, "fork") and threading.active_count() == 1

@@ -1,17 +1,31 @@
-"""`feedpub check`: every problem in posts and templates, writing nothing."""
+"""`feedpub check`: every problem in posts and templates, writing nothing.
+
+Templates are parsed, then rendered with a realistic sample (posts with tags, an
+author, a summary; a digest and its archive), so a template that would fail at the
+scheduled hour fails here first.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 
 from feedpub.build.pipeline import load_posts
-from feedpub.config import Config
-from feedpub.errors import Problem, relative_name
+from feedpub.config import DEFAULT_URL, Config
+from feedpub.digest import archive
+from feedpub.digest.email import DigestInfo, render_digest, sender
+from feedpub.errors import Problem, TemplateError, relative_name
+from feedpub.feeds import pages
+from feedpub.feeds.model import Item
 from feedpub.posts.identity import assign_ids
+from feedpub.posts.model import Post, Tag
 from feedpub.posts.status import published
+from feedpub.render.post import render_post
 from feedpub.store.ledger import read_ledger
 from feedpub.store.published import known_posts
 from feedpub.templating import environment
+from feedpub.urls import archive_url, digest_url, digests_feed_url, post_url
 
 
 def check(config: Config, now: dt.datetime) -> list[Problem]:
@@ -25,8 +39,23 @@ def check(config: Config, now: dt.datetime) -> list[Problem]:
         live = published(loaded.posts, now)
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
         problems.extend(identity.problems)
-    problems.extend(template_problems(config))
-    return problems
+    problems.extend(template_problems(config) or render_problems(config))
+    return config_warnings(config) + problems
+
+
+def config_warnings(config: Config) -> list[Problem]:
+    """Settings a new site usually forgets: the placeholder url, a digest From nobody reads."""
+    where = relative_name(config.file, config.root) if config.file else "feedpub.toml"
+    warnings = []
+    if config.site.url == DEFAULT_URL:
+        warnings.append(Problem(where, 1, "[site] url", f"still the placeholder {DEFAULT_URL}: "
+                                "feeds and emails link there (set the address the site is "
+                                "served at)", "warning"))
+    if not config.digest.from_ and not config.site.author.email:
+        warnings.append(Problem(where, 1, "[digest] from", f"not set: digests come from "
+                                f"{sender(config)} (set [digest] from, or [site] author's "
+                                "email)", "warning"))
+    return warnings
 
 
 def template_problems(config: Config) -> list[Problem]:
@@ -49,3 +78,52 @@ def template_problems(config: Config) -> list[Problem]:
             except UnicodeDecodeError:
                 problems.append(Problem(name, 1, "", "template is not UTF-8 (save it as UTF-8)"))
     return problems
+
+
+def render_problems(config: Config) -> list[Problem]:
+    """Every template rendered with a sample: the errors, as problems naming file and line."""
+    site, email = environment(config.paths.templates, "site"), \
+        environment(config.paths.templates, "email")
+    items = _sample_items(config)
+    tag = items[0].post.tags[0]
+    info = DigestInfo("2026-01-05-1", SAMPLE_DATE, "29 Dec 2025 – 05 Jan 2026",
+                      digest_url(config.site.url, "2026-01-05-1"),
+                      archive_url(config.site.url), digests_feed_url(config.site.url))
+    renders: list[Callable[[], object]] = [
+        lambda: pages.index_page(site, config, items, {tag.slug: (tag, items)}),
+        lambda: pages.post_page(site, config, items[0]),
+        lambda: pages.tag_page(site, config, tag, items),
+        lambda: pages.stylesheet(site, config),
+        lambda: render_digest(email, config, info, items),
+        lambda: archive.archive_page(email, config, [archive.ArchiveEntry(
+            info.id, info.created, "A sample digest", info.url, (items[0].post.title,))]),
+    ]
+    problems = []
+    for make in renders:
+        try:
+            make()
+        except TemplateError as exc:
+            problems.append(Problem(relative_name(Path(exc.where), config.root), exc.line or 1,
+                                    "", f"template error with sample posts: {exc.message}"))
+    return list(dict.fromkeys(problems))
+
+
+SAMPLE_DATE = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
+
+
+def _sample_items(config: Config) -> list[Item]:
+    """Two posts as a site would have them: tags, an author, a summary, a footnote."""
+    items = []
+    for n, title in enumerate(("A sample post & <its> “title”", "Another sample post"), 1):
+        post = Post(
+            source=f"posts/sample-{n}.md", slug=f"sample-{n}", title=title,
+            date=SAMPLE_DATE - dt.timedelta(days=n), updated=None,
+            tags=(Tag("Sample tag", "sample-tag"), Tag("C++", "c-plus-plus")), draft=False,
+            summary="A *short* summary.", author="Ada Lovelace", explicit_id=None,
+            image="", digest=True, extra=(("subtitle", "An extra key"),),
+            fingerprint="0" * 64, body_hash="0" * 64)
+        url = post_url(config.site.url, post.slug)
+        body = "A paragraph with [a link](https://example.org/) and a note.[^1]\n\n[^1]: Note."
+        items.append(Item(post, f"tag:example.org,2026:{n}", url,
+                          render_post(body, post.summary, post.slug, url)))
+    return items

@@ -15,6 +15,7 @@ from feedpub.digest.plan import (
     plan_digest,
     schedule_period,
 )
+from feedpub.errors import plural
 from feedpub.posts.model import Post
 from feedpub.posts.status import Status, published, status
 from feedpub.store import digests
@@ -54,7 +55,7 @@ def _when(moment: dt.datetime, config: Config) -> str:
 
 
 def _published(live: Sequence[Post], config: Config) -> list[str]:
-    lines = [f"Published: {len(live)} posts" + (", newest first:" if live else "")]
+    lines = [f"Published: {plural(len(live), 'post')}" + (", newest first:" if live else "")]
     lines += [f"  {_when(p.date, config)}  {p.title}" for p in live[:SHOWN]]
     if len(live) > SHOWN:
         lines.append(f"  ... and {len(live) - SHOWN} more")
@@ -64,7 +65,7 @@ def _published(live: Sequence[Post], config: Config) -> list[str]:
 def _scheduled(posts: Sequence[Post], now: dt.datetime, config: Config) -> list[str]:
     waiting = sorted((p for p in posts if status(p, now) is Status.SCHEDULED),
                      key=lambda p: p.date)
-    lines = [f"Scheduled: {len(waiting)} posts" + (", next first:" if waiting else "")]
+    lines = [f"Scheduled: {plural(len(waiting), 'post')}" + (", next first:" if waiting else "")]
     lines += [f"  {_when(p.date, config)}  {p.title}" for p in waiting[:SHOWN]]
     drafts = sum(p.draft for p in posts)
     return lines + ([f"Drafts: {drafts}"] if drafts else [])
@@ -88,7 +89,7 @@ def _next_digest(config: Config, now: dt.datetime, history: History,
     if not plan.chosen:
         empty = "skipped" if config.digest.skip_empty else "sent empty"
         return [f"{head}; as of now it would have no posts ({empty})"]
-    return [f"{head}; as of now it would contain {len(plan.chosen)} posts:",
+    return [f"{head}; as of now it would contain {plural(len(plan.chosen), 'post')}:",
             *(f"  {c.post.title}" for c in plan.chosen)]
 
 
@@ -97,4 +98,4 @@ def _last_digest(history: History, config: Config) -> list[str]:
         return ["Last digest: none yet"]
     last = history.digests[-1]
     return [f"Last digest: {last.id} at {_when(last.created, config)}, "
-            f"{len(last.post_ids)} posts: {last.subject}"]
+            f"{plural(len(last.post_ids), 'post')}: {last.subject}"]

@@ -20,7 +20,7 @@ from feedpub.daemon.tasks import TaskQueue
 from feedpub.daemon.watch import Watcher
 from feedpub.digest import schedule
 from feedpub.digest.plan import DigestRequest
-from feedpub.errors import ConfigError, FeedpubError
+from feedpub.errors import ConfigError, FeedpubError, plural
 from feedpub.store.digests import lost
 from feedpub.store.locks import daemon_lock
 from feedpub.web.server import start_server
@@ -98,7 +98,10 @@ class Daemon:
             if self.scheduler.get_job("publish"):
                 self.scheduler.remove_job("publish")
             return
-        log.debug("next scheduled post goes live at %s", when.isoformat())
+        job = self.scheduler.get_job("publish")
+        if job is None or job.next_run_time != when:
+            log.info("next scheduled post goes live at %s",
+                     when.astimezone(self.config.site.zone).isoformat(sep=" ", timespec="minutes"))
         self.scheduler.add_job(self.submit_build, DateTrigger(when), id="publish",
                                replace_existing=True)
 
@@ -106,7 +109,8 @@ class Daemon:
         self.scheduler.add_job(lambda: self.tasks.submit("digest", self.digest),
                                schedule.trigger(self.config), id="digest", replace_existing=True)
         job = self.scheduler.get_job("digest")
-        log.info("next digest at %s", job.next_run_time.isoformat() if job else "never")
+        log.info("next digest at %s", job.next_run_time.isoformat(sep=" ", timespec="minutes")
+                 if job else "never")
 
     def digest(self) -> None:
         """Render the digest of the latest slot if the ledger does not have it yet."""
@@ -147,7 +151,8 @@ def run_due_digest(config: Config, now: dt.datetime, since: dt.datetime) -> None
     if result.digest_id is None:
         log.info("skipped digest for %s: %s", at, result.skipped_reason)
     else:
-        log.info("digest %s with %d posts (slot %s)", result.digest_id, len(result.posts), at)
+        log.info("digest %s with %s (slot %s)", result.digest_id,
+                 plural(len(result.posts), "post"), at)
 
 
 def _stamp(path: Path | None) -> tuple[int, int] | None:

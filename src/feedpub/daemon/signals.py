@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import sys
 import threading
+from datetime import tzinfo
 
 
 def stop_on_signals() -> threading.Event:
@@ -28,10 +30,23 @@ def wait_for_signal(stop: threading.Event) -> None:
         pass
 
 
-def setup_logging(verbosity: int) -> None:
-    """Timestamped lines on stderr; -v for debug, -vv for the libraries' chatter too."""
+class _SiteTime(logging.Formatter):
+    """Log times in the site's zone, as posts, status and the schedule say them."""
+
+    def __init__(self, zone: tzinfo | None) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(message)s")
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        moment = dt.datetime.fromtimestamp(record.created, self.zone or dt.UTC)
+        return moment.isoformat(sep=" ", timespec="seconds")
+
+
+def setup_logging(verbosity: int, zone: tzinfo | None = None) -> None:
+    """Timestamped lines on stderr (in `zone`); -v for debug, -vv for the libraries' chatter."""
     level = logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
-    logging.basicConfig(stream=sys.stderr, level=level,
-                        format="%(asctime)s %(levelname)-7s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_SiteTime(zone))
+    logging.basicConfig(level=level, handlers=[handler])
     for noisy in ("apscheduler", "watchdog", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)

@@ -220,8 +220,9 @@ def build_eml(config: Config, info: DigestInfo, subject: str, text: str,
     """A multipart/alternative message (text, then HTML) with deterministic bytes."""
     msg = EmailMessage(policy=POLICY)
     _set_from(msg, config)
-    if config.digest.to:
-        msg["To"] = config.digest.to
+    # No [digest] to: the sender's own address, the usual "to myself, Bcc the list", so
+    # that `sendmail -t` and mail services accept the message as it is.
+    msg["To"] = config.digest.to or sender(config)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(info.created)
     msg["Message-ID"] = f"<digest-{info.id}@{site_host(config.site.url)}>"

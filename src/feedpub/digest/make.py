@@ -27,6 +27,7 @@ from feedpub.digest.plan import (
     plan_digest,
     schedule_period,
 )
+from feedpub.errors import plural
 from feedpub.feeds.model import Item
 from feedpub.output.writer import OutputWriter
 from feedpub.posts.frontmatter import ChangedError, read_body
@@ -64,6 +65,7 @@ class DigestResult:
     skipped_reason: str | None
     written: tuple[str, ...]  # paths under output/ that were (re)written
     folder: Path | None  # output/digests/<id>/
+    url: str  # its web version ("" when none was written)
     explanation: tuple[str, ...]  # one line per candidate post: in or out, and why
     size_bytes: int = 0  # of digest.eml
     shortened: str | None = None  # set when excerpts were cut to stay under 102 KB
@@ -78,8 +80,8 @@ class DigestResult:
         note = f" ({self.shortened})" if self.shortened else ""
         count = len(self.posts)
         again = f"; restored digest {', '.join(self.restored)}" if self.restored else ""
-        return (f"{what}: {count} post{'s' if count != 1 else ''}, {self.size_bytes} bytes"
-                f"{note} -> {self.folder}{again}")
+        return (f"{what}: {plural(count, 'post')}, {self.size_bytes} bytes"
+                f"{note} -> {self.url or self.folder}{again}")
 
 
 def make_digest(config: Config, posts: Sequence[Post], now: dt.datetime,
@@ -160,12 +162,13 @@ def _digest(config: Config, now: dt.datetime, request: DigestRequest, env: jinja
         return _skipped(f"the slot {slot} already has its digest", plan.explanation)
     _write(writer, new_id, rendered)  # after recording: a crash here is repaired by _restore
     return DigestResult(new_id, tuple(c.post.title for c in plan.chosen), None, (),
-                        config.paths.output / "digests" / new_id, plan.explanation,
-                        len(rendered.eml), _shortened(rendered))
+                        config.paths.output / "digests" / new_id, digest_url(config.site.url,
+                                                                              new_id),
+                        plan.explanation, len(rendered.eml), _shortened(rendered))
 
 
 def _skipped(reason: str, explanation: tuple[str, ...]) -> DigestResult:
-    return DigestResult(None, (), reason, (), None, explanation)
+    return DigestResult(None, (), reason, (), None, "", explanation)
 
 
 def _shortened(rendered: RenderedDigest) -> str | None:

@@ -69,18 +69,22 @@ def first_start(config: Config, now: dt.datetime) -> tuple[dt.datetime, bool]:
     return now, True
 
 
-def last_scheduled_slot(config: Config) -> dt.datetime | None:
-    """The latest cron slot a digest (or an empty run) was recorded for, None if none."""
+def last_scheduled_slot(config: Config, until: dt.datetime | None = None) -> dt.datetime | None:
+    """The latest cron slot (at or before `until`) a digest or an empty run was recorded
+    for, None if none."""
     ledger = open_ledger(config.paths.state, create=False)
     if ledger is None:
         return None
     with ledger:
-        return digests.last_slot(ledger)
+        return digests.last_slot(ledger, until)
 
 
 def due_slot(config: Config, now: dt.datetime, since: dt.datetime) -> dt.datetime | None:
-    """The slot a digest is owed for now, or None (see the module's rule)."""
+    """The slot a digest is owed for now, or None (see the module's rule). Slots recorded
+    after `now` (the clock jumped forward, then back) do not hold back the slots before
+    them; they keep their one digest when `now` reaches them."""
     slot = latest_slot(trigger(config), now)
-    last = last_scheduled_slot(config)
-    floor = max(since, last) if last is not None else since
+    last = last_scheduled_slot(config, until=now)
+    floor = min(since, now)
+    floor = max(floor, last) if last is not None else floor
     return slot if slot is not None and slot > floor else None

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from feedpub.errors import FeedpubError
+from feedpub.errors import FeedpubError, StateError
 from feedpub.output.segments import Layout, Layouts, Segment, assemble, identity
 
 
@@ -69,8 +69,9 @@ class OutputWriter:
             st: os.stat_result | None = path.stat()
         except OSError:
             st = None
-        path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.tmp")
+        with _removed_on_error(temp):
+            path.parent.mkdir(parents=True, exist_ok=True)
         with _removed_on_error(temp), open(temp, "wb") as out:
             spans = assemble(out, parts, path, self._old_layout(relpath, st))
             out.flush()
@@ -78,7 +79,8 @@ class OutputWriter:
         if st and new.st_size == st.st_size and filecmp.cmp(temp, path, shallow=False):
             temp.unlink()  # the same bytes: the file keeps its date (and its layout)
             return False
-        os.replace(temp, path)
+        with _removed_on_error(temp):
+            os.replace(temp, path)
         if self.layouts:
             self.layouts.store_layout(relpath, Layout(identity(new), spans))
         self.written.append(relpath)
@@ -106,11 +108,12 @@ class OutputWriter:
         if self._unchanged(path, relpath, digest, data):
             return False
         path = self.target(relpath)
-        path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.tmp")
-        with _removed_on_error(temp), open(temp, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
+        with _removed_on_error(temp):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, path)
         self.written.append(relpath)
         return True
 
@@ -154,9 +157,14 @@ class OutputWriter:
 
 @contextlib.contextmanager
 def _removed_on_error(temp: Path) -> Iterator[None]:
-    """A temp file that a failed write (a full disk, a failing producer) leaves no trace of."""
+    """A temp file that a failed write (a full disk, a failing producer) leaves no trace of;
+    a disk error said as what it is, with the file."""
     try:
         yield
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise StateError(f"{temp.with_name(temp.name[1:-4])}: cannot write: {exc.strerror} "
+                         "(is the disk full, or the folder read-only?)") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

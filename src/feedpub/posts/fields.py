@@ -47,7 +47,11 @@ def _in_zone(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
         value = value.replace(tzinfo=zone)
     # The round trip through UTC moves a wall time that a DST gap skips
     # (02:30 on a spring-forward day) to the real instant, the way clocks do.
-    return value.astimezone(UTC).astimezone(zone)
+    try:
+        return value.astimezone(UTC).astimezone(zone)
+    except (OverflowError, ValueError):  # year 1 or 9999 pushed past the calendar's ends
+        raise FieldError(f"{value.isoformat()} is out of range (use a year from 2 to "
+                         "9998)") from None
 
 
 def to_text(value: Any, raw: str | None) -> str:

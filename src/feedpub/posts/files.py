@@ -11,6 +11,8 @@ import stat as stat_mode
 from dataclasses import dataclass
 from pathlib import Path
 
+from feedpub.errors import ConfigError
+
 # A file changed this close to the moment it was looked at may change again within
 # the same mtime tick (git's "racy clean" rule): caches must not trust its stat.
 RACY_NS = 2_000_000_000
@@ -21,10 +23,17 @@ class SourceFile:
     path: str  # absolute
     size: int
     mtime_ns: int
+    outside: bool = False  # a link to a file outside the folder: never read
+
+
 
 
 def post_files(posts_dir: Path) -> list[SourceFile]:
-    """Every `*.md` file under `posts_dir`, in a stable order (by path components)."""
+    """Every `*.md` file under `posts_dir`, in a stable order (by path components). A
+    missing folder is an error: building it would publish an empty site."""
+    if not posts_dir.is_dir():
+        raise ConfigError([f"{posts_dir}: the posts folder does not exist (create it, or set "
+                           "[paths] posts in feedpub.toml)"])
     return [file for _, file in sorted(_walk(posts_dir, ".md"), key=_by_parts)]
 
 
@@ -33,12 +42,17 @@ def template_files(folder: Path) -> list[SourceFile]:
     return [file for _, file in sorted(_walk(folder, ""), key=_by_parts)]
 
 
+def _inside(path: str, real_top: str) -> bool:
+    return os.path.realpath(path).startswith(real_top + os.sep)
+
+
 def _by_parts(found: tuple[tuple[str, ...], SourceFile]) -> tuple[str, ...]:
     return found[0]
 
 
 def _walk(top: Path, suffix: str) -> list[tuple[tuple[str, ...], SourceFile]]:
     found: list[tuple[tuple[str, ...], SourceFile]] = []
+    real_top = os.path.realpath(top)
     # scandir and plain strings: 10,000 Path objects cost more than the stat calls.
     pending: list[tuple[str, tuple[str, ...]]] = [(str(top), ())]
     while pending:
@@ -58,6 +72,7 @@ def _walk(top: Path, suffix: str) -> list[tuple[tuple[str, ...], SourceFile]]:
             except OSError:  # removed since the listing, or a dangling symlink
                 continue
             if stat_mode.S_ISREG(st.st_mode):
+                outside = entry.is_symlink() and not _inside(entry.path, real_top)
                 found.append(((*parts, entry.name),
-                              SourceFile(entry.path, st.st_size, st.st_mtime_ns)))
+                              SourceFile(entry.path, st.st_size, st.st_mtime_ns, outside)))
     return found

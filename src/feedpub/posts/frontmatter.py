@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from feedpub.errors import FeedpubError, Problem
+from feedpub.errors import FeedpubError, Problem, shorten
 from feedpub.posts import fields
 from feedpub.posts.model import Post, Tag
 from feedpub.posts.text import slugify, xml_safe
@@ -19,6 +19,8 @@ KNOWN_KEYS = frozenset(
     {"title", "date", "tags", "draft", "summary", "slug", "updated", "author", "id", "image",
      "digest"}
 )
+MAX_BYTES = 8 << 20  # a post file larger than this is refused: no post may stall a build
+MAX_YAML_VALUES = 10_000  # front matter that expands (YAML aliases) to more is refused
 # python-frontmatter's YAML boundary (YAMLHandler.FM_BOUNDARY), spelled here so that
 # reading a body again does not import YAML: a line of three or more dashes.
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
@@ -88,9 +90,19 @@ def _split(name: str, text: str) -> tuple[str, str]:
     return front.replace("---", "", 1), body
 
 
+def _dates_as_text(name: str, front: str) -> Any:
+    try:
+        return fields.load_yaml_dates_as_text(front)
+    except ValueError as exc:  # not a date after all: an integer of 5,000 digits...
+        raise _Problems([Problem(name, 1, "", shorten(f"a value YAML cannot read: {exc} "
+                                                      "(quote it)"))]) from None
+
+
 def _load_yaml(name: str, front: str) -> dict[str, Any]:
     import yaml  # heavy: only when a file is parsed
 
+    if "&" in front and "*" in front:  # anchors and aliases: count what they expand to
+        _refuse_bombs(name, front)
     try:
         meta = _handler().load(front)
     except yaml.YAMLError as exc:
@@ -100,14 +112,40 @@ def _load_yaml(name: str, front: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _Problems([Problem(name, line, "", f"front matter is not valid YAML: "
-                                     f"{problem} (check quotes and indentation)")]) from None
+        raise _Problems([Problem(name, line, "", shorten(f"front matter is not valid YAML: "
+                                     f"{problem} (check quotes and indentation)"))]) from None
     except ValueError:  # a date YAML cannot construct (2024-13-45): let fields.py say why
-        meta = fields.load_yaml_dates_as_text(front)
+        meta = _dates_as_text(name, front)
     if not isinstance(meta, dict):
         raise _Problems([Problem(name, 2, "", "front matter must be 'key: value' lines "
                                      "(title: ..., date: ...)")])
     return {str(k): v for k, v in meta.items()}
+
+
+def _refuse_bombs(name: str, front: str) -> None:
+    """Refuse front matter whose aliases expand past MAX_YAML_VALUES values ("billion
+    laughs"): templates and feeds would walk every copy."""
+    import yaml  # heavy
+
+    try:
+        root = yaml.compose(front, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return  # reported as invalid YAML by the loader
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if depth > 100:
+            return MAX_YAML_VALUES + 1
+        if id(node) not in sizes:
+            children = node.value if isinstance(node.value, list) else []
+            items = [c for pair in children for c in pair] if isinstance(node, yaml.MappingNode) \
+                else children
+            sizes[id(node)] = 1 + sum(min(size(c, depth + 1), MAX_YAML_VALUES + 1) for c in items)
+        return sizes[id(node)]
+
+    if root is not None and size(root, 0) > MAX_YAML_VALUES:
+        raise _Problems([Problem(name, 1, "", f"the front matter expands to more than "
+                                 f"{MAX_YAML_VALUES:,} values (YAML anchors and aliases?)")])
 
 
 def _build_post(name: str, front: str, meta: dict[str, Any], body: str, zone: ZoneInfo,
@@ -173,10 +211,17 @@ def _tags(names: Iterable[str]) -> list[Tag]:
 
 
 def load_post(path: Path, name: str, zone: ZoneInfo) -> Post | list[Problem]:
-    """Read and parse one file: the Post, or its problems."""
+    """Read and parse one file: the Post, or its problems. Whatever a file holds, it is
+    one file's problem: it never stops the others."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            return [Problem(name, 1, "", f"the file is larger than {MAX_BYTES >> 20} MB (keep "
+                            "images and data in files beside the post)")]
         return parse_post(name, path.read_bytes(), zone)
     except _Problems as exc:
         return exc.problems
     except OSError as exc:
         return [Problem(name, 1, "", f"cannot be read: {exc.strerror}")]
+    except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as exc:
+        return [Problem(name, 1, "", shorten(f"cannot be read as a post ({exc}); simplify its "
+                                             "front matter"))]

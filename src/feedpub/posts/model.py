@@ -54,6 +54,7 @@ class KnownPost:
     title: str
     body_hash: str
     first_published: dt.datetime
+    provisional: bool = False  # minted from the placeholder url: re-minted once it is set
 
 
 @dataclass(frozen=True)

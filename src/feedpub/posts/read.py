@@ -1,5 +1,9 @@
 """The posts folder to Posts: every file parsed (or taken from a memo of earlier parses),
-broken ones reported as problems, duplicate slugs and ids refused."""
+broken ones reported as problems, duplicate slugs and ids refused.
+
+A post that breaks after it was published keeps its last good version published (the
+memo remembers it) until it is fixed: one bad save must not take a post off the feeds.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class Memo(Protocol):
 
     def get(self, name: str, file: SourceFile, zone: str) -> Parsed | None: ...
     def put(self, name: str, file: SourceFile, zone: str, parsed: Parsed) -> None: ...
+    def last_good(self, name: str) -> Post | None: ...
 
 
 def parse_here(todo: list[tuple[str, str]], zone: ZoneInfo) -> list[Parsed]:
@@ -38,7 +43,8 @@ def read_posts(files: Sequence[SourceFile], posts_dir: Path, root: Path, zone: Z
     prefix = "" if prefix == "." else prefix + "/"
     start = len(str(posts_dir)) + 1
     names = [prefix + file.path[start:] for file in files]  # as relative_name, cheaper
-    known = [memo.get(n, f, zone.key) if memo else None for n, f in zip(names, files, strict=True)]
+    known = [_outside(n, f) or (memo.get(n, f, zone.key) if memo else None)
+             for n, f in zip(names, files, strict=True)]
     todo = [(f.path, n) for f, n, k in zip(files, names, known, strict=True) if k is None]
     fresh = iter(parse_many(todo, zone) if todo else [])
     posts: list[Post] = []
@@ -50,10 +56,23 @@ def read_posts(files: Sequence[SourceFile], posts_dir: Path, root: Path, zone: Z
                 memo.put(name, file, zone.key, parsed)
         if isinstance(parsed, Post):
             posts.append(parsed)
-        else:
-            problems.extend(parsed)
+            continue
+        problems.extend(parsed)
+        good = memo.last_good(name) if memo and not file.outside else None
+        if good is not None:
+            posts.append(good)
+            problems.append(Problem(name, 1, "", "its last good version stays published until "
+                                    "the errors above are fixed", "warning"))
     unique, clashes = _drop_duplicates(posts)
     return LoadResult(tuple(unique), tuple(problems + clashes), len(todo))
+
+
+def _outside(name: str, file: SourceFile) -> list[Problem] | None:
+    """A link to a file outside the posts folder is never read (and says so)."""
+    if not file.outside:
+        return None
+    return [Problem(name, 1, "", "is a link to a file outside the posts folder: not "
+                    "published (copy the file here instead)", "warning")]
 
 
 def _drop_duplicates(posts: list[Post]) -> tuple[list[Post], list[Problem]]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from feedpub.errors import StateError
 from feedpub.output.segments import Layout
 from feedpub.render.post import Rendered
 
@@ -55,6 +56,9 @@ class BuildCache:
         """`action(*args)`; a database error deletes the cache and raises CacheDamaged."""
         try:
             return action(*args)
+        except sqlite3.OperationalError as exc:  # a full disk or a read-only folder: not damage
+            raise StateError(f"{self.path}: {exc} (is the disk full, or the state folder "
+                             "read-only?)") from None
         except sqlite3.DatabaseError as exc:
             for suffix in ("", "-wal", "-shm"):
                 self.path.with_name(NAME + suffix).unlink(missing_ok=True)

@@ -85,11 +85,13 @@ def slot_taken(ledger: Ledger, slot: dt.datetime) -> bool:
                .fetchone() for table in ("digests", "digest_skips"))
 
 
-def last_slot(ledger: Ledger) -> dt.datetime | None:
-    """The latest cron slot a digest or a skip was recorded for."""
+def last_slot(ledger: Ledger, until: dt.datetime | None = None) -> dt.datetime | None:
+    """The latest cron slot a digest or a skip was recorded for (at or before `until`)."""
+    limit = _iso(until) or "9999"
     row = ledger.db.execute(
-        "SELECT MAX(s) FROM (SELECT MAX(scheduled_for) AS s FROM digests "
-        "UNION ALL SELECT MAX(scheduled_for) FROM digest_skips)").fetchone()
+        "SELECT MAX(s) FROM (SELECT MAX(scheduled_for) AS s FROM digests WHERE scheduled_for "
+        "<= ? UNION ALL SELECT MAX(scheduled_for) FROM digest_skips WHERE scheduled_for <= ?)",
+        (limit, limit)).fetchone()
     return _time(row[0])
 
 

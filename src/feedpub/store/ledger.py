@@ -58,6 +58,8 @@ MIGRATIONS = (
         scheduled_for TEXT UNIQUE        -- the cron slot it was for, else NULL
     );
     """,
+    # 1 -> 2: an id minted from the placeholder url is provisional (posts.identity).
+    "ALTER TABLE posts ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;",
 )
 VERSION = len(MIGRATIONS)
 TABLES = frozenset({"posts", "files", "meta", "digests", "digest_posts", "digest_skips"})
@@ -97,13 +99,17 @@ class Ledger:
 
 @contextmanager
 def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    db.execute("BEGIN IMMEDIATE")
     try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    except sqlite3.OperationalError as exc:  # a full disk, a read-only folder, a lock
+        raise StateError(f"cannot write the ledger: {exc} (is the disk full, or the state "
+                         "folder read-only?)") from None
 
 
 @overload
@@ -168,16 +174,16 @@ def _checked(path: Path, db: sqlite3.Connection, write: bool) -> Ledger:
         if version > VERSION:
             raise StateError(f"{path}: made by a newer feedpub (schema {version}, this one "
                              f"knows {VERSION}); upgrade feedpub")
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version and TABLES - tables:  # checked before anything is written
+            raise sqlite3.DatabaseError(f"tables missing: {', '.join(sorted(TABLES - tables))}")
+        if not write and version < VERSION:
+            raise StateError(f"{path}: made by an older feedpub; run 'feedpub build' once to "
+                             "upgrade it")
         if write:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             _migrate(db, version)
-        elif version < VERSION:
-            raise StateError(f"{path}: made by an older feedpub; run 'feedpub build' once to "
-                             "upgrade it")
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if TABLES - tables:
-            raise sqlite3.DatabaseError(f"tables missing: {', '.join(sorted(TABLES - tables))}")
     except (sqlite3.DatabaseError, OSError) as exc:
         db.close()
         raise StateError(f"{path}: the ledger is damaged ({exc}); {_RESTORE}") from None

@@ -24,7 +24,8 @@ NAME = "posts.pickle"
 # Written again when at least 1/SAVE_SHARE of the posts were parsed: writing 10,000 posts
 # costs ~0.13 s, parsing the few changed ones again next time ~1 ms.
 SAVE_SHARE = 20
-Entry = tuple[int, int, str, Parsed]  # size (-1: do not trust), mtime_ns, zone, the parse
+# size (-1: do not trust), mtime_ns, zone, the parse, and the file's last good Post
+Entry = tuple[int, int, str, Parsed, Post | None]
 
 
 def _version() -> str:
@@ -33,7 +34,7 @@ def _version() -> str:
     shape = [(cls.__module__, cls.__qualname__, [(f.name, str(f.type))
                                                  for f in dataclasses.fields(cls)])
              for cls in (Post, Tag)]
-    return hashlib.sha256(repr((__version__, shape)).encode()).hexdigest()[:16]
+    return hashlib.sha256(repr((__version__, Entry, shape)).encode()).hexdigest()[:16]
 
 
 class PostCache:
@@ -78,11 +79,18 @@ class PostCache:
         self.parsed += 1
         self._remember(name, file, zone, parsed)
 
+    def last_good(self, name: str) -> Post | None:
+        """The last version of the file `name` that parsed without errors, if any."""
+        entry = self.seen.get(name) or self.known.get(name)
+        return entry[4] if entry else None
+
     def _remember(self, name: str, file: SourceFile, zone: str, parsed: Parsed) -> None:
         # A file changed within the last seconds may change again within the same mtime
         # tick: it is not trusted next time.
         size = -1 if file.mtime_ns > self.racy_from else file.size
-        self.seen[name] = (size, file.mtime_ns, zone, parsed)
+        known = self.known.get(name)
+        good = parsed if isinstance(parsed, Post) else (known[4] if known else None)
+        self.seen[name] = (size, file.mtime_ns, zone, parsed, good)
 
     def save(self) -> None:
         """Write what this run saw, when enough of it is new; atomically."""

@@ -13,10 +13,15 @@ from feedpub.store.ledger import Ledger
 
 def known_posts(ledger: Ledger) -> dict[str, KnownPost]:
     """Every post ever published, by id."""
-    rows = ledger.db.execute("SELECT id, slug, source, title, body_hash, first_published "
-                             "FROM posts ORDER BY first_published, id")
-    return {r[0]: KnownPost(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]))
-            for r in rows}
+    rows = ledger.db.execute("SELECT id, slug, source, title, body_hash, first_published, "
+                             "provisional FROM posts ORDER BY first_published, id")
+    return {r[0]: KnownPost(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]),
+                            bool(r[6])) for r in rows}
+
+
+def sent_ids(ledger: Ledger) -> set[str]:
+    """The ids of every post a digest carried."""
+    return {r[0] for r in ledger.db.execute("SELECT DISTINCT post_id FROM digest_posts")}
 
 
 def record_build(ledger: Ledger, changes: Iterable[IdChange],
@@ -34,8 +39,8 @@ def record_build(ledger: Ledger, changes: Iterable[IdChange],
 def _apply(db: sqlite3.Connection, change: IdChange) -> None:
     row = change.post
     values = (row.id, row.slug, row.source, row.title, row.body_hash,
-              row.first_published.astimezone(dt.UTC).isoformat())
+              row.first_published.astimezone(dt.UTC).isoformat(), int(row.provisional))
     if change.old_id is not None and change.old_id != row.id:
         db.execute("DELETE FROM posts WHERE id = ?", (change.old_id,))
     db.execute("DELETE FROM posts WHERE slug = ? AND id != ?", (row.slug, row.id))
-    db.execute("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?)", values)
+    db.execute("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?, ?)", values)
