@@ -130,8 +130,8 @@ def test_status_lists_published_scheduled_and_digests(site: Site) -> None:
     site.post("soon.md", "title: Coming soon\ndate: 2099-01-01 09:00:00")
     site.cli("build", check=True)
     out = site.cli("status", check=True).stdout
-    assert "Published: 1 posts" in out and "Old one" in out
-    assert "Scheduled: 1 posts" in out and "2099-01-01 09:00  Coming soon" in out
+    assert "Published: 1 post," in out and "Old one" in out
+    assert "Scheduled: 1 post," in out and "2099-01-01 09:00  Coming soon" in out
     assert "Next digest:" in out and "Last digest: none yet" in out
     assert "Daemon: not running" in out
 

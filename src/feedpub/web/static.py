@@ -1,20 +1,28 @@
-"""output/ over HTTP: conditional GET, HEAD, gzip, the right types, nothing outside it."""
+"""output/ over HTTP: conditional GET, HEAD, ranges, gzip, the right types, nothing outside it."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
+import logging
 import os
 import stat
 from collections import OrderedDict
+from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from feedpub.urls import FEED_FILES, FEED_TYPES
+from feedpub.web.ranges import Unsatisfiable, byte_span, if_range_holds
+from feedpub.web.throttle import Throttle
+
+log = logging.getLogger("feedpub.serve")
 
 UTF8 = "; charset=utf-8"
 BY_NAME = {FEED_FILES[fmt]: FEED_TYPES[fmt] + UTF8 for fmt in FEED_FILES}  # feed.xml...
@@ -42,6 +50,12 @@ BY_SUFFIX = {
 COMPRESSIBLE = ("text/", "application/", "image/svg", "message/")
 GZIP_MIN = 512
 CACHE_SIZE = 512
+MAX_URL = 8192  # bytes of path and query; longer is 414, as in most servers
+# Errors that mean "no file to serve here": a symlink loop, a name over 255 bytes, a file
+# that vanished or that we may not read.
+MISSING = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.ELOOP,
+           errno.ENAMETOOLONG}
+OUT_OF_FILES = {errno.EMFILE, errno.ENFILE}
 
 
 class BadPath(Exception):
@@ -89,6 +103,17 @@ class _LRU(OrderedDict[tuple[int, ...], str]):
             self.popitem(last=False)
 
 
+@dataclass(frozen=True)
+class Found:
+    """A regular file under root: its validators, and its bytes unless the client's are current."""
+
+    name: str
+    etag: str  # strong: a hash of the bytes
+    mtime: float
+    size: int
+    data: bytes | None  # None: answer 304
+
+
 class OutputApp:
     """ASGI app serving the files under `root`; ETags hash the bytes, so they survive rebuilds."""
 
@@ -96,6 +121,7 @@ class OutputApp:
         self.root = root.resolve()
         self.etags = _LRU()
         self.gzipped: OrderedDict[str, bytes] = OrderedDict()
+        self.out_of_files = Throttle(log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan and websockets: nothing to do
@@ -107,56 +133,68 @@ class OutputApp:
         """The response to one request."""
         if scope["method"] not in ("GET", "HEAD"):
             return PlainTextResponse("method not allowed\n", 405, {"Allow": "GET, HEAD"})
+        if _url_length(scope) > MAX_URL:
+            return PlainTextResponse("URL too long\n", 414)
         try:
             parts = safe_parts(scope["path"])
         except BadPath:
             return PlainTextResponse("bad request\n", 400)
-        target = self.root.joinpath(*parts)
         if scope["path"].endswith("/") or not parts:
-            target = target / "index.html"
-        elif (target / "index.html").is_file():
-            query = scope.get("query_string", b"").decode("latin-1")
-            return RedirectResponse(scope["path"] + "/" + (f"?{query}" if query else ""), 301)
-        return self.file(target, Headers(scope=scope))
+            parts = [*parts, "index.html"]
+        elif _is_file(self.root.joinpath(*parts, "index.html")):
+            return directory_redirect(parts, scope.get("query_string", b""))
+        return self.file(self.root.joinpath(*parts), Headers(scope=scope), scope["method"])
 
-    def file(self, target: Path, headers: Headers) -> Response:
-        """The file at `target` (200 or 304), or 404 when it is missing or outside root."""
+    def file(self, target: Path, headers: Headers, method: str) -> Response:
+        """The file at `target` (200, 206, 304 or 416); 404 when missing or outside root."""
         try:
-            if not os.path.realpath(target).startswith(str(self.root) + os.sep):
-                raise FileNotFoundError(target)
-            with open(target, "rb") as handle:  # one fd: bytes and stat always match
-                info = os.fstat(handle.fileno())
-                if not stat.S_ISREG(info.st_mode):
-                    raise FileNotFoundError(target)
-                etag = self.etags.get(_key(info))
-                data = None if etag and _not_modified(headers, etag, info.st_mtime) else (
-                    handle.read())
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
-            return PlainTextResponse("not found\n", 404)
-        if etag is None and data is not None:
+            found = self.read(target, headers)
+        except OSError as exc:
+            return self.unreadable(exc)
+        return self.build(found, headers, method)
+
+    def read(self, target: Path, headers: Headers) -> Found:
+        """The file at `target`, read only if the client's copy is not current."""
+        if not os.path.realpath(target).startswith(str(self.root) + os.sep):
+            raise FileNotFoundError(errno.ENOENT, "outside the output folder", str(target))
+        with open(target, "rb") as handle:  # one fd: bytes and stat always match
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "not a regular file", str(target))
+            etag = self.etags.get(_key(info))
+            fresh = etag is not None and _not_modified(headers, etag, info.st_mtime)
+            data = None if fresh else handle.read()
+        if etag is None:
+            assert data is not None
             etag = _etag(data)
             self.etags.put(_key(info), etag)
             data = None if _not_modified(headers, etag, info.st_mtime) else data
-        assert etag is not None
-        return self.build(target.name, etag, info.st_mtime, headers, data)
+        return Found(target.name, etag, info.st_mtime, info.st_size, data)
 
-    def build(self, name: str, etag: str, mtime: float, headers: Headers,
-              data: bytes | None) -> Response:
-        """A 200 with `data` (gzipped when asked), or a 304 when `data` is None."""
-        kind = content_type(name, is_browser(headers))
-        compress = kind.startswith(COMPRESSIBLE) and accepts_gzip(headers)
-        out = {"Last-Modified": formatdate(mtime, usegmt=True), "Cache-Control": "no-cache",
-               "X-Content-Type-Options": "nosniff",
-               "Vary": "Accept, Accept-Encoding" if name in BY_NAME else "Accept-Encoding"}
-        if data is None:
-            out["ETag"] = f"W/{etag}" if compress else etag
+    def unreadable(self, exc: OSError) -> Response:
+        """404 when no file is there to serve, 503 when out of descriptors; a bug otherwise."""
+        if exc.errno in MISSING:
+            return PlainTextResponse("not found\n", 404)
+        if exc.errno in OUT_OF_FILES:
+            self.out_of_files.warning("cannot open files (%s): answering 503 (raise the limit "
+                                      "with `ulimit -n`)", exc.strerror)
+            return PlainTextResponse("busy, try again\n", 503, {"Retry-After": "1"})
+        raise exc
+
+    def build(self, found: Found, headers: Headers, method: str) -> Response:
+        """304, or the file: gzipped when asked and worth it, or the byte range asked for."""
+        kind = content_type(found.name, is_browser(headers))
+        gzipped = should_gzip(kind, found.size, headers)
+        # a gzipped body is another representation of the same bytes: a weak ETag, on 304 too
+        out = _validators(found, f"W/{found.etag}" if gzipped else found.etag)
+        if found.data is None:
             return Response(status_code=304, headers=out)
-        if compress and len(data) >= GZIP_MIN:
-            data = self.compressed(etag, data)
+        if gzipped:
             out["Content-Encoding"] = "gzip"
-            etag = f"W/{etag}"  # another representation of the same bytes
-        out["ETag"] = etag
-        return Response(data, headers=out, media_type=kind)
+            return Response(self.compressed(found.etag, found.data), headers=out, media_type=kind)
+        if method == "GET" and "range" in headers:
+            return ranged(found, found.data, headers, out, kind)
+        return Response(found.data, headers=out, media_type=kind)
 
     def compressed(self, etag: str, data: bytes) -> bytes:
         """`data` gzipped, remembered by its ETag."""
@@ -167,8 +205,64 @@ class OutputApp:
         return self.gzipped[etag]
 
 
+def should_gzip(kind: str, size: int, headers: Headers) -> bool:
+    """Gzip text of GZIP_MIN bytes or more when asked, but never for a Range request:
+    a range counts the file's own bytes (and If-Range needs the strong ETag)."""
+    return (kind.startswith(COMPRESSIBLE) and size >= GZIP_MIN and accepts_gzip(headers)
+            and "range" not in headers)
+
+
+def ranged(found: Found, data: bytes, headers: Headers, out: dict[str, str],
+            kind: str) -> Response:
+    """206 with the one range asked for, 416 if it lies past the end, else the whole file."""
+    if not if_range_holds(headers.get("if-range"), found.etag, found.mtime):
+        return Response(data, headers=out, media_type=kind)  # the client's part is stale
+    try:
+        span = byte_span(headers["range"], len(data))
+    except Unsatisfiable:
+        return PlainTextResponse("range not satisfiable\n", 416, {
+            "Content-Range": f"bytes */{len(data)}", "Accept-Ranges": "bytes"})
+    if span is None:
+        return Response(data, headers=out, media_type=kind)
+    first, last = span
+    out["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
+    return Response(data[first:last + 1], 206, headers=out, media_type=kind)
+
+
+def directory_redirect(parts: list[str], query: bytes) -> Response:
+    """301 to the directory's URL with its slash: always one path on this site.
+
+    Built from the segments, so `//tags/python` goes to `/tags/python/`, never to the
+    protocol-relative `//tags/python/` that a browser reads as the host `tags`.
+    """
+    location = "/" + "".join(quote(part, safe="") + "/" for part in parts)
+    if query:
+        location += "?" + query.decode("latin-1")
+    return RedirectResponse(location, 301)
+
+
 def _key(info: os.stat_result) -> tuple[int, ...]:
     return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _validators(found: Found, etag: str) -> dict[str, str]:
+    """The headers every answer about `found` carries, 304 included."""
+    return {"ETag": etag, "Last-Modified": formatdate(found.mtime, usegmt=True),
+            "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
+            "Accept-Ranges": "bytes",
+            "Vary": "Accept, Accept-Encoding" if found.name in BY_NAME else "Accept-Encoding"}
+
+
+def _url_length(scope: Scope) -> int:
+    return len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file(), but False for a name too long or a symlink loop rather than an error."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _etag(data: bytes) -> str:
