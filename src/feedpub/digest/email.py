@@ -45,8 +45,9 @@ _CHARSET = '<meta charset="utf-8">'
 def _inliner() -> Any:
     import css_inline  # heavy: only to render an email
 
-    return css_inline.CSSInliner(keep_at_rules=True, apply_width_attributes=True,
-                                 load_remote_stylesheets=False)
+    # No apply_width_attributes: width="100%" on tables is obsolete HTML (the Nu checker
+    # refuses it); Outlook takes its 600 px column from the digest's [if mso] table.
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 @dataclass(frozen=True)
@@ -90,33 +91,37 @@ class RenderedDigest:
 
 
 def render_digest(env: jinja2.Environment, config: Config, info: DigestInfo,
-                  items: Sequence[Item]) -> RenderedDigest:
-    """Render the digest, shortening excerpts until the .eml is under SIZE_LIMIT."""
+                  items: Sequence[Item], unsubscribe: str | None = None) -> RenderedDigest:
+    """Render the digest, shortening excerpts until the .eml is under SIZE_LIMIT.
+    `unsubscribe`: the link to leave ([digest] unsubscribe unless given: a sender puts
+    a placeholder there, then each subscriber's own link)."""
     subject = render_subject(env, config, info, items)
+    leave = config.digest.unsubscribe if unsubscribe is None else unsubscribe
     for excerpts in EXCERPTS:
-        done = _render(env, config, info, items, subject, excerpts)
+        done = _render(env, config, info, items, subject, excerpts, leave)
         if len(done.eml) <= SIZE_LIMIT:
             break
     return done
 
 
 def _render(env: jinja2.Environment, config: Config, info: DigestInfo, items: Sequence[Item],
-            subject: str, excerpts: str) -> RenderedDigest:
+            subject: str, excerpts: str, unsubscribe: str) -> RenderedDigest:
     refs: list[str] = []
     posts = [_email_post(config, n, item, excerpts, refs) for n, item in enumerate(items, 1)]
     context = {"site": config.site, "digest": info, "posts": posts, "subject": subject,
-               "unsubscribe": config.digest.unsubscribe, "excerpts": excerpts,
+               "unsubscribe": unsubscribe, "excerpts": excerpts,
                "preheader": _preheader(posts)}
     web_html = inline_css(render(env, "digest.html", **context, web=True))
     email_html = _track_html(inline_css(render(env, "digest.html", **context, web=False)),
                              config)
     view_ref = _ref(refs, info.url)
-    unsubscribe_ref = _ref(refs, config.digest.unsubscribe) if config.digest.unsubscribe else None
+    unsubscribe_ref = _ref(refs, unsubscribe) if unsubscribe else None
     links = [(n, track(url, config)) for n, url in enumerate(refs, 1)]
     text = render(env, "digest.txt", **context, web=False, view_ref=view_ref,
                   unsubscribe_ref=unsubscribe_ref, links=links)
     return RenderedDigest(subject, email_html, web_html, text,
-                          build_eml(config, info, subject, text, email_html), excerpts)
+                          build_eml(config, info, subject, text, email_html, unsubscribe),
+                          excerpts)
 
 
 def render_subject(env: jinja2.Environment, config: Config, info: DigestInfo,
@@ -189,7 +194,8 @@ def track(url: str, config: Config) -> str:
     params = config.digest.utm
     parts = urlsplit(url)
     own = urlsplit(config.site.url).hostname
-    if not params or parts.hostname != own or url == config.digest.unsubscribe:
+    if not params or parts.hostname != own or "/unsubscribe" in parts.path \
+            or url == config.digest.unsubscribe:
         return url
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {k for k, _ in query}
@@ -216,17 +222,16 @@ def sender(config: Config) -> str:
 
 
 def build_eml(config: Config, info: DigestInfo, subject: str, text: str,
-              email_html: str) -> bytes:
+              email_html: str, unsubscribe: str) -> bytes:
     """A multipart/alternative message (text, then HTML) with deterministic bytes."""
     msg = EmailMessage(policy=POLICY)
-    _set_from(msg, config)
+    set_from(msg, config)
     # No [digest] to: the sender's own address, the usual "to myself, Bcc the list", so
     # that `sendmail -t` and mail services accept the message as it is.
     msg["To"] = config.digest.to or sender(config)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(info.created)
     msg["Message-ID"] = f"<digest-{info.id}@{site_host(config.site.url)}>"
-    unsubscribe = config.digest.unsubscribe
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         if unsubscribe.startswith("https://"):
@@ -240,7 +245,8 @@ def build_eml(config: Config, info: DigestInfo, subject: str, text: str,
     return msg.as_bytes()
 
 
-def _set_from(msg: EmailMessage, config: Config) -> None:
+def set_from(msg: EmailMessage, config: Config) -> None:
+    """The From header: the sender, the site title as display name when it has none."""
     address = sender(config)
     if config.digest.from_ or "<" in address:
         msg["From"] = address

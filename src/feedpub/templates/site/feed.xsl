@@ -1,11 +1,12 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
-  xmlns:atom="http://www.w3.org/2005/Atom">
-<xsl:output method="html" encoding="UTF-8" indent="yes"/>
+  xmlns:atom="http://www.w3.org/2005/Atom" exclude-result-prefixes="atom">
+<!-- about:legacy-compat: the <!DOCTYPE html> an XSLT 1.0 processor can write. The processor
+     writes the head's charset <meta> itself (a second one would be invalid HTML). -->
+<xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
 <xsl:template match="/">
 <html>
 <head>
-<meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
 <title><xsl:value-of select="/rss/channel/title | /atom:feed/atom:title"/> (feed)</title>
 <style>
