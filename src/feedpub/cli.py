@@ -185,6 +185,95 @@ def status(obj: Context) -> None:
     print(site_status(obj.config(), now()), end="")
 
 
+def send(obj: Context, digest_id: str | None, test: str | None, dry_run: bool) -> None:
+    """Send a digest by SMTP to every active subscriber, once each (resumes a send cut short)."""
+    from feedpub.commands import send as sending
+
+    config = obj.config()
+    if dry_run:
+        print("\n".join(sending.dry_run(config, digest_id)))
+        return
+    if test:
+        outcome = sending.test_copy(config, test, digest_id)
+        obj.say(f"test copy to {test}: {outcome.status} ({outcome.detail})")
+        sys.exit(ExitStatus.OK if outcome.status == "sent" else ExitStatus.MAIL_SERVER)
+    from feedpub.delivery.send import NothingToSend
+
+    try:
+        with progress_bar(obj.verbosity >= 0, "Sending") as progress:
+            summary = sending.send_now(config, digest_id, progress)
+    except NothingToSend as exc:
+        obj.say(str(exc))
+        return
+    obj.say(say_sent(summary))
+    if summary.stopped:
+        print(f"error: {summary.stopped}", file=sys.stderr)
+        sys.exit(ExitStatus.MAIL_SERVER)
+
+
+def say_sent(summary: Any) -> str:
+    """One line: what this run did, and where the digest's send stands."""
+    done = ", ".join(f"{n} {state}" for state, n in summary.done.items() if n) or "nothing to do"
+    total, left = summary.totals, sum(summary.totals.get(s, 0) for s in ("queued", "deferred"))
+    extra = f"; {plural(summary.bounced, 'subscriber')} bounced" if summary.bounced else ""
+    uncertain = (f"; {total['uncertain']} uncertain (cut between the server's acceptance and "
+                 "the ledger: sent again, same Message-ID)") if total.get("uncertain") else ""
+    return (f"digest {summary.digest_id}: {done}{extra}; in all {total.get('sent', 0)} sent, "
+            f"{left} waiting, {total.get('rejected', 0)} rejected, "
+            f"{total.get('skipped', 0)} skipped{uncertain}")
+
+
+def subscribers_add(obj: Context, addresses: list[str], confirmed: bool) -> None:
+    """Add subscribers (they confirm by email unless --confirmed)."""
+    from feedpub.commands import subscribers as subs
+
+    outcomes = subs.add(obj.config(), addresses, confirmed, now())
+    for outcome in outcomes:
+        obj.say(f"{outcome.address}: {outcome.note}")
+    sys.exit(ExitStatus.OK if all(o.added or o.note.startswith("already") for o in outcomes)
+             else ExitStatus.POST_ERRORS)
+
+
+def subscribers_import(obj: Context, file: Path, pending: bool) -> None:
+    """Import a CSV export (Mailchimp, Buttondown, listmonk, Substack): active unless --pending."""
+    from feedpub.commands import subscribers as subs
+
+    outcomes, problems = subs.import_file(obj.config(), file, pending, now())
+    report_problems(problems)
+    added = sum(o.added for o in outcomes)
+    obj.say(f"imported {plural(added, 'address')} from {file}, "
+            f"{len(outcomes) - added} already known or refused")
+    exit_for(problems)
+
+
+def subscribers_export(obj: Context) -> None:
+    """Every subscriber as CSV (email, status, source, dates) on stdout."""
+    from feedpub.commands import subscribers as subs
+
+    subs.export(obj.config(), sys.stdout)
+
+
+def subscribers_list(obj: Context, status: str | None) -> None:
+    """How many subscribers of each status; --status S lists those addresses."""
+    from feedpub.commands import subscribers as subs
+
+    counts, shown = subs.listing(obj.config(), status)
+    for address in shown:
+        print(address)
+    parts = ", ".join(f"{n} {state}" for state, n in counts.items())
+    obj.say(f"{plural(sum(counts.values()), 'subscriber')}: {parts}")
+
+
+def subscribers_remove(obj: Context, address: str) -> None:
+    """Erase an address (the row goes; a hash stays so no import adds it back)."""
+    from feedpub.commands import subscribers as subs
+
+    if not subs.remove(obj.config(), address, now()):
+        obj.say(f"{address}: not on the list")
+        sys.exit(ExitStatus.POST_ERRORS)
+    obj.say(f"{address}: removed (erased)")
+
+
 def at_least_1(text: str) -> int:
     """argparse type for --days and --latest: a whole number >= 1."""
     try:
@@ -274,7 +363,47 @@ def make_parser() -> argparse.ArgumentParser:
     add_server_options(options)
     add_server_options(add_command(commands, serve, common))
     add_command(commands, status, common)
+    add_send_command(add_command(commands, send, common))
+    add_subscribers_commands(commands, common)
     return parser
+
+
+def add_send_command(parser: argparse.ArgumentParser) -> None:
+    """feedpub send [DIGEST_ID] [--test ADDRESS] [--dry-run]."""
+    parser.add_argument("digest_id", nargs="?", metavar="DIGEST_ID",
+                        help="The digest to send (default: the latest not sent, or the one "
+                             "whose send was cut short).")
+    parser.add_argument("--test", metavar="ADDRESS",
+                        help="Send one copy to ADDRESS; record nothing.")
+    parser.add_argument("--dry-run", action="store_true", help="Say who would get what.")
+
+
+def add_subscribers_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """feedpub subscribers add|import|export|list|remove."""
+    parser = commands.add_parser("subscribers", help="Manage the newsletter's subscribers.",
+                                 description="Manage the newsletter's subscribers.",
+                                 parents=[common], allow_abbrev=False)
+    parser.set_defaults(command=None)
+    actions = parser.add_subparsers(title="actions", metavar="ACTION")
+    for name, action in (("add", subscribers_add), ("import", subscribers_import),
+                         ("export", subscribers_export), ("list", subscribers_list),
+                         ("remove", subscribers_remove)):
+        sub = actions.add_parser(name, help=action.__doc__, description=action.__doc__,
+                                 parents=[common], allow_abbrev=False)
+        sub.set_defaults(command=action)
+        if name == "add":
+            sub.add_argument("addresses", nargs="+", metavar="EMAIL")
+            sub.add_argument("--confirmed", action="store_true",
+                             help="They agreed already: active now, no confirmation email.")
+        elif name == "import":
+            sub.add_argument("file", type=Path, metavar="FILE.csv")
+            sub.add_argument("--pending", action="store_true",
+                             help="Ask each to confirm instead of making them active.")
+        elif name == "list":
+            sub.add_argument("--status", choices=("pending", "active", "unsubscribed",
+                                                  "bounced"), help="List these addresses.")
+        elif name == "remove":
+            sub.add_argument("address", metavar="EMAIL")
 
 
 def parse(argv: Sequence[str] | None = None,

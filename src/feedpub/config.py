@@ -213,6 +213,46 @@ class DigestConfig:
                                               example='{ source = "newsletter", medium = "email" }')
 
 
+def _positive(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError("expected a number, 0 or more")
+    return float(value)
+
+
+def _env_name(value: Any) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", _str(value)):
+        raise ValueError("expected the name of an environment variable, such as "
+                         "'FEEDPUB_SMTP_PASSWORD' (the password itself never goes here)")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    url: str = option("", lambda v: _url(v) if v else "", "where `feedpub serve`/`run` answer "
+                      "`subscribe/`, `confirm/` and `unsubscribe/`; unset: the site's url",
+                      example='"https://example.org/"')
+    auto: bool = option(False, _bool, "`feedpub run` sends each digest it makes on schedule "
+                        "(and finishes a send cut short)")
+    bounce_after: int = option(2, _int_range(1, 100), "permanent failures (5xx) in a row "
+                               "after which a subscriber is bounced")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = option("", _str, "the mail server (relay or service) digests go through; "
+                       "unset: nothing is sent", example='"smtp.example.org"')
+    port: int = option(587, _int_range(1, 65535), "its port (587 starttls, 465 ssl, 25)")
+    security: str = option("starttls", _choice("starttls", "ssl", "none"),
+                           '`"starttls"`, `"ssl"` or `"none"`; certificates are verified')
+    username: str = option("", _str, "the login, if the server wants one",
+                           example='"news@example.org"')
+    password_env: str = option("FEEDPUB_SMTP_PASSWORD", _env_name, "the environment variable "
+                               "holding the password (never written in this file)")
+    timeout: float = option(30.0, _positive, "seconds to wait for the server")
+    rate: float = option(0.0, _positive, "messages per second at most; `0` = as fast as the "
+                         "server takes them")
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     host: str = option("127.0.0.1", _str, "where `serve`/`run` listen (localhost only by "
@@ -221,7 +261,8 @@ class ServerConfig:
 
 
 SECTIONS: dict[str, type] = {"site": SiteConfig, "paths": PathsConfig, "feeds": FeedsConfig,
-                             "digest": DigestConfig, "server": ServerConfig}
+                             "digest": DigestConfig, "delivery": DeliveryConfig,
+                             "smtp": SmtpConfig, "server": ServerConfig}
 
 
 @dataclass(frozen=True)
@@ -232,6 +273,8 @@ class Config:
     paths: PathsConfig
     feeds: FeedsConfig
     digest: DigestConfig
+    delivery: DeliveryConfig
+    smtp: SmtpConfig
     server: ServerConfig
 
 
@@ -332,6 +375,8 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        return f"{value:g}" if value != int(value) else str(int(value))
     if isinstance(value, (str, Path)):
         return json.dumps(str(value), ensure_ascii=False)
     if isinstance(value, tuple):

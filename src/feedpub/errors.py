@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     USAGE = 2  # bad config or command line: nothing was done
     STATE = 3  # the state folder is unusable, locked, or another daemon runs
     TEMPLATE = 4  # a template failed to load or render
+    MAIL_SERVER = 5  # the mail server cannot be reached or refuses us: send again later
     INTERNAL = 70  # a bug in feedpub (EX_SOFTWARE): never the user's input
     INTERRUPTED = 130  # Ctrl-C
 

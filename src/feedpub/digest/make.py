@@ -27,7 +27,7 @@ from feedpub.digest.plan import (
     plan_digest,
     schedule_period,
 )
-from feedpub.errors import plural
+from feedpub.errors import FeedpubError, plural
 from feedpub.feeds.model import Item
 from feedpub.output.writer import OutputWriter
 from feedpub.posts.frontmatter import ChangedError, read_body
@@ -121,6 +121,24 @@ def restore_digests(config: Config, posts: Sequence[Post], now: dt.datetime) -> 
         known = candidates(posts, known_posts(ledger), config.site.url, now)
         _restore(config, env, ledger, _published(known), writer)
     return tuple(writer.written)
+
+
+def render_recorded(config: Config, posts: Sequence[Post], digest_id: str,
+                    unsubscribe: str) -> RenderedDigest:
+    """A recorded digest rendered again, as it is sent: with `unsubscribe` as the link to
+    leave (a placeholder each subscriber's own link replaces). FeedpubError if unknown."""
+    env = environment(config.paths.templates, "email")
+    with _ledger(config) as ledger:
+        found = [d for d in digests.history(ledger).digests if d.id == digest_id]
+        if not found:
+            raise FeedpubError(f"no digest {digest_id!r} (feedpub status lists them)")
+        known = _published(candidates(posts, known_posts(ledger), config.site.url,
+                                      found[0].created))
+    digest = found[0]
+    chosen = [(known[p], p) for p in digest.post_ids if p in known]
+    info = _info(config, digest.id, digest.created.astimezone(config.site.zone), digest.label,
+                 digest.kind)
+    return render_digest(env, config, info, _items(config, chosen), unsubscribe)
 
 
 def request_from_options(config: Config, since: str | None, days: int | None,

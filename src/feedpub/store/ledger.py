@@ -11,6 +11,7 @@ digests.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -60,9 +61,45 @@ MIGRATIONS = (
     """,
     # 1 -> 2: an id minted from the placeholder url is provisional (posts.identity).
     "ALTER TABLE posts ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;",
+    # 2 -> 3: the newsletter's subscribers and the outbox of every send (store.subscribers,
+    # store.outbox).
+    """
+    CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, even after an erasure
+        key TEXT NOT NULL UNIQUE,        -- the address lower-cased: one row per person
+        address TEXT NOT NULL,           -- the address, normalised, as they gave it
+        status TEXT NOT NULL,            -- pending, active, unsubscribed or bounced
+        source TEXT NOT NULL,            -- cli, import or web
+        subscribed TEXT NOT NULL,        -- UTC ISO 8601: when added
+        confirmed TEXT,                  -- when confirmed (added or imported as active)
+        left_at TEXT,                    -- when they unsubscribed or bounced
+        failures INTEGER NOT NULL DEFAULT 0  -- permanent delivery failures in a row
+    );
+    CREATE TABLE erased (
+        hash TEXT PRIMARY KEY,           -- HMAC of a removed address: never added back
+        at TEXT NOT NULL
+    );
+    CREATE TABLE sends (
+        digest_id TEXT PRIMARY KEY REFERENCES digests(id),
+        frozen TEXT NOT NULL,            -- when its audience was frozen into the outbox
+        finished TEXT                    -- when nothing was left to try
+    );
+    CREATE TABLE outbox (
+        digest_id TEXT NOT NULL REFERENCES sends(digest_id),
+        subscriber_id INTEGER NOT NULL,
+        address TEXT NOT NULL,           -- as frozen ('' once erased)
+        state TEXT NOT NULL,             -- queued, sending, sent, deferred, rejected, skipped
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT,               -- a deferred message is tried again from then
+        detail TEXT,                     -- the server's last answer
+        done TEXT,                       -- when it was sent, rejected or skipped
+        uncertain INTEGER NOT NULL DEFAULT 0,  -- sent again after a cut mid-transaction
+        PRIMARY KEY (digest_id, subscriber_id)
+    );
+    CREATE INDEX outbox_state ON outbox (digest_id, state);
+    """,
 )
 VERSION = len(MIGRATIONS)
-TABLES = frozenset({"posts", "files", "meta", "digests", "digest_posts", "digest_skips"})
 _RESTORE = "restore it from your backup (or delete it to start over: every post is then new)"
 
 
@@ -175,8 +212,9 @@ def _checked(path: Path, db: sqlite3.Connection, write: bool) -> Ledger:
             raise StateError(f"{path}: made by a newer feedpub (schema {version}, this one "
                              f"knows {VERSION}); upgrade feedpub")
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version and TABLES - tables:  # checked before anything is written
-            raise sqlite3.DatabaseError(f"tables missing: {', '.join(sorted(TABLES - tables))}")
+        missing = _tables(version) - tables
+        if missing:  # checked before anything is written
+            raise sqlite3.DatabaseError(f"tables missing: {', '.join(sorted(missing))}")
         if not write and version < VERSION:
             raise StateError(f"{path}: made by an older feedpub; run 'feedpub build' once to "
                              "upgrade it")
@@ -191,6 +229,11 @@ def _checked(path: Path, db: sqlite3.Connection, write: bool) -> Ledger:
         db.close()
         raise
     return Ledger(db, path)
+
+
+def _tables(version: int) -> set[str]:
+    """The tables a ledger of `version` has (the ones its migrations created)."""
+    return set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", "".join(MIGRATIONS[:version])))
 
 
 def _migrate(db: sqlite3.Connection, version: int) -> None:

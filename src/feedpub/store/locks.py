@@ -16,19 +16,21 @@ from pathlib import Path
 
 from feedpub.errors import StateError
 
-BUILD, DIGEST, DAEMON = "build.lock", "digest.lock", "daemon.lock"
+BUILD, DIGEST, DAEMON, SEND = "build.lock", "digest.lock", "daemon.lock", "send.lock"
 WAIT = 120.0  # seconds a build or digest waits for another one before giving up
 _POLL = 0.05
 
 
 @contextlib.contextmanager
-def exclusive(state_dir: Path, name: str, wait: float = WAIT) -> Iterator[int]:
+def exclusive(state_dir: Path, name: str, wait: float = WAIT,
+              what: str = "") -> Iterator[int]:
     """Hold the flock .feedpub/<name> (waiting up to `wait` seconds for its holder to
-    finish; StateError naming the holder after that); yields the file descriptor."""
+    finish; StateError naming the holder after that, or saying that `what` runs already
+    when `wait` is 0); yields the file descriptor."""
     state_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(state_dir / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        _acquire(fd, state_dir / name, wait)
+        _acquire(fd, state_dir / name, wait, what)
     except BaseException:
         os.close(fd)
         raise
@@ -43,7 +45,7 @@ def exclusive(state_dir: Path, name: str, wait: float = WAIT) -> Iterator[int]:
         os.close(fd)
 
 
-def _acquire(fd: int, path: Path, wait: float) -> None:
+def _acquire(fd: int, path: Path, wait: float, what: str) -> None:
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -52,6 +54,10 @@ def _acquire(fd: int, path: Path, wait: float) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 pid = _pid_in(fd)
+                if what:
+                    raise StateError(f"{what} (pid {pid or 'unknown'}) is already running for "
+                                     f"this site; wait for it, or stop it (kill {pid or '<pid>'})"
+                                     ) from None
                 raise StateError(f"{path}: held by another feedpub (pid {pid or 'unknown'}) "
                                  f"for more than {wait:.0f} s; let it finish, or stop it "
                                  f"(kill {pid or '<pid>'})") from None
