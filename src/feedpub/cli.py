@@ -205,22 +205,10 @@ def send(obj: Context, digest_id: str | None, test: str | None, dry_run: bool) -
     except NothingToSend as exc:
         obj.say(str(exc))
         return
-    obj.say(say_sent(summary))
+    obj.say(sending.summary_line(summary))
     if summary.stopped:
         print(f"error: {summary.stopped}", file=sys.stderr)
         sys.exit(ExitStatus.MAIL_SERVER)
-
-
-def say_sent(summary: Any) -> str:
-    """One line: what this run did, and where the digest's send stands."""
-    done = ", ".join(f"{n} {state}" for state, n in summary.done.items() if n) or "nothing to do"
-    total, left = summary.totals, sum(summary.totals.get(s, 0) for s in ("queued", "deferred"))
-    extra = f"; {plural(summary.bounced, 'subscriber')} bounced" if summary.bounced else ""
-    uncertain = (f"; {total['uncertain']} uncertain (cut between the server's acceptance and "
-                 "the ledger: sent again, same Message-ID)") if total.get("uncertain") else ""
-    return (f"digest {summary.digest_id}: {done}{extra}; in all {total.get('sent', 0)} sent, "
-            f"{left} waiting, {total.get('rejected', 0)} rejected, "
-            f"{total.get('skipped', 0)} skipped{uncertain}")
 
 
 def subscribers_add(obj: Context, addresses: list[str], confirmed: bool) -> None:

@@ -8,6 +8,7 @@ scheduled hour fails here first.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,11 +52,29 @@ def config_warnings(config: Config) -> list[Problem]:
         warnings.append(Problem(where, 1, "[site] url", f"still the placeholder {DEFAULT_URL}: "
                                 "feeds and emails link there (set the address the site is "
                                 "served at)", "warning"))
+    sending = bool(config.smtp.host)
     if not config.digest.from_ and not config.site.author.email:
         warnings.append(Problem(where, 1, "[digest] from", f"not set: digests come from "
                                 f"{sender(config)} (set [digest] from, or [site] author's "
-                                "email)", "warning"))
-    return warnings
+                                "email)", "error" if sending else "warning"))
+    return warnings + smtp_problems(config, where)
+
+
+def smtp_problems(config: Config, where: str) -> list[Problem]:
+    """What sending by SMTP still needs: a host when asked to send, the password."""
+    smtp, found = config.smtp, []
+    if config.delivery.auto and not smtp.host:
+        found.append(Problem(where, 1, "[delivery] auto", "is true but [smtp] host is not set: "
+                             "nothing can be sent (set the mail server)", "error"))
+    if smtp.host and smtp.username and smtp.password_env not in os.environ:
+        found.append(Problem(where, 1, "[smtp] password_env", f"${smtp.password_env} is not "
+                             f"set: the login as {smtp.username!r} needs the password there",
+                             "error"))
+    if smtp.host and smtp.security == "none" and smtp.host not in ("localhost", "127.0.0.1",
+                                                                    "::1"):
+        found.append(Problem(where, 1, "[smtp] security", f"is \"none\": mail to {smtp.host} "
+                             "goes unencrypted (use \"starttls\" or \"ssl\")", "warning"))
+    return found
 
 
 def template_problems(config: Config) -> list[Problem]:

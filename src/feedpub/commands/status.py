@@ -18,7 +18,7 @@ from feedpub.digest.plan import (
 from feedpub.errors import plural
 from feedpub.posts.model import Post
 from feedpub.posts.status import Status, published, status
-from feedpub.store import digests
+from feedpub.store import digests, outbox, subscribers
 from feedpub.store.digests import History
 from feedpub.store.ledger import Ledger, read_ledger
 from feedpub.store.locks import holder
@@ -40,9 +40,28 @@ def site_status(config: Config, now: dt.datetime) -> str:
         return "\n".join([*lines, "No state yet: run 'feedpub build' first.", ""])
     with ledger:
         history, candidates = _digest_state(ledger, posts, config, local)
+        delivery = _delivery(ledger, history)
     lines += _next_digest(config, local, history, candidates)
     lines += _last_digest(history, config)
-    return "\n".join([*lines, ""])
+    return "\n".join([*lines, *delivery, ""])
+
+
+def _delivery(ledger: Ledger, history: History) -> list[str]:
+    """Subscribers by status, and where the send of each recent digest stands."""
+    counts = subscribers.counts(ledger)
+    lines = [f"Subscribers: {sum(counts.values())} ("
+             + ", ".join(f"{n} {state}" for state, n in counts.items()) + ")"]
+    sent = outbox.sent_digests(ledger)
+    for digest in history.digests[-SHOWN:]:
+        if digest.id in sent:
+            tally = outbox.tally(ledger, digest.id)
+            waiting = tally["queued"] + tally["sending"] + tally["deferred"]
+            lines.append(f"  digest {digest.id}: {tally['sent']} sent, {waiting} waiting, "
+                         f"{tally['rejected']} rejected, {tally['skipped']} skipped"
+                         + (f", {tally['uncertain']} uncertain" if tally["uncertain"] else ""))
+        else:
+            lines.append(f"  digest {digest.id}: not sent by feedpub")
+    return lines
 
 
 def _daemon(config: Config) -> list[str]:

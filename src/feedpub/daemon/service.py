@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from feedpub.build.pipeline import build
 from feedpub.build.report import BuildReport
+from feedpub.commands import send as sending
 from feedpub.commands.digest import digest_now, restore_lost
 from feedpub.config import Config, load_config
 from feedpub.daemon.signals import setup_logging, stop_on_signals, wait_for_signal
 from feedpub.daemon.tasks import TaskQueue
 from feedpub.daemon.watch import Watcher
+from feedpub.delivery.send import NothingToSend
 from feedpub.digest import schedule
 from feedpub.digest.plan import DigestRequest
 from feedpub.errors import ConfigError, FeedpubError, plural
@@ -46,6 +50,7 @@ class Daemon:
             timezone=config.site.zone,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self.watcher: Watcher | None = None
+        self.stopping = threading.Event()  # a send stops between two messages
         self.built_once = False
         self.first_start, first = schedule.first_start(config, utcnow())
         if first:
@@ -57,10 +62,12 @@ class Daemon:
         self.submit_build()
         self.schedule_digests()
         self.tasks.submit("digest", self.digest)  # a slot missed while we were down
+        self.tasks.submit("send", self.send)  # a send cut short while we were down
         self.watcher = self.watch()
 
     def stop(self) -> None:
         """Stop watching and scheduling; let the write in progress finish."""
+        self.stopping.set()
         if self.watcher is not None:
             self.watcher.stop()
         self.scheduler.shutdown(wait=False)
@@ -113,11 +120,27 @@ class Daemon:
                  if job else "never")
 
     def digest(self) -> None:
-        """Render the digest of the latest slot if the ledger does not have it yet."""
+        """Render the digest of the latest slot if the ledger does not have it yet (then,
+        with [delivery] auto, send it)."""
         try:
             run_due_digest(self.config, utcnow(), self.first_start)
         except FeedpubError as exc:
             log.error("digest failed: %s", exc)
+        self.send()
+
+    def send(self) -> None:
+        """With [delivery] auto: send what waits; come back for deferred messages."""
+        try:
+            retry = send_waiting(self.config, self.stopping.is_set)
+        except FeedpubError as exc:
+            log.error("send failed: %s", exc)
+            return
+        if retry is not None:
+            from apscheduler.triggers.date import DateTrigger  # heavy
+
+            self.scheduler.add_job(lambda: self.tasks.submit("send", self.send),
+                                   DateTrigger(max(retry, utcnow())), id="send",
+                                   replace_existing=True)
 
     def reload_config(self) -> None:
         """Pick up an edited feedpub.toml (a broken one is reported and the old one kept)."""
@@ -153,6 +176,24 @@ def run_due_digest(config: Config, now: dt.datetime, since: dt.datetime) -> None
     else:
         log.info("digest %s with %s (slot %s)", result.digest_id,
                  plural(len(result.posts), "post"), at)
+
+
+def send_waiting(config: Config, stop: Callable[[], bool]) -> dt.datetime | None:
+    """With [delivery] auto: send every digest waiting (a new one, a send cut short);
+    when to try again for deferred messages, if any are waiting."""
+    if not (config.delivery.auto and config.smtp.host):
+        return None
+    for _ in range(100):  # each round sends one digest; a bound, never a busy loop
+        try:
+            summary = sending.send_now(config, None, stop=stop)
+        except NothingToSend:
+            break
+        log.info("%s", sending.summary_line(summary))
+        if summary.stopped:
+            log.error("send stopped: %s", summary.stopped)
+            break
+    unfinished, retry = sending.waiting(config)
+    return retry if unfinished else None
 
 
 def _stamp(path: Path | None) -> tuple[int, int] | None:

@@ -59,8 +59,10 @@ class Summary:
 
 
 def send_digest(config: Config, posts: Sequence[Post], digest_id: str | None = None,
-                clock: Clock = utcnow, progress: Progress | None = None) -> Summary:
-    """Send `digest_id` (default: an unfinished send, else the latest digest not sent)."""
+                clock: Clock = utcnow, progress: Progress | None = None,
+                stop: Callable[[], bool] = lambda: False) -> Summary:
+    """Send `digest_id` (default: an unfinished send, else the latest digest not sent);
+    `stop()` true ends the run between two messages (the rest waits, nothing is lost)."""
     state = config.paths.state
     with exclusive(state, SEND, wait=0, what="another feedpub send"), \
             open_ledger(state) as ledger:
@@ -73,7 +75,7 @@ def send_digest(config: Config, posts: Sequence[Post], digest_id: str | None = N
         summary = Summary(digest_id)
         run = _Run(config, ledger, secret, item, clock, summary)
         try:
-            run.all(progress)
+            run.all(progress, stop)
         except MailServerError as exc:
             summary.stopped = str(exc)
         finally:
@@ -115,13 +117,16 @@ class _Run:
         self.sender = parseaddr(sender(config))[1]
         self.mailer = Mailer(config.smtp)
 
-    def all(self, progress: Progress | None) -> None:
+    def all(self, progress: Progress | None, stop: Callable[[], bool]) -> None:
         digest_id = self.item.digest_id
         total = sum(outbox.tally(self.ledger, digest_id)[s] for s in
                     (outbox.QUEUED, outbox.SENDING, outbox.DEFERRED))
         done, after = 0, 0
         while rows := outbox.due(self.ledger, digest_id, self.clock(), after):
             for row in rows:
+                if stop():
+                    self.summary.stopped = "stopped: the rest waits for the next send"
+                    return
                 self.one(row)
                 done, after = done + 1, row.subscriber_id
                 if progress:

@@ -105,6 +105,13 @@ def tally(ledger: Ledger, digest_id: str) -> dict[str, int]:
     return found
 
 
+def next_retry(ledger: Ledger) -> dt.datetime | None:
+    """When the earliest deferred message may be tried again, if any is waiting."""
+    row = ledger.db.execute("SELECT MIN(next_attempt) FROM outbox WHERE state = ?",
+                            (DEFERRED,)).fetchone()
+    return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
 def unfinished(ledger: Ledger) -> list[str]:
     """Digests whose send is under way, oldest first."""
     return [r[0] for r in ledger.db.execute(
