@@ -185,7 +185,8 @@ def test_digest_on_schedule_and_one_catch_up_after_kill_9(tmp_path: Path) -> Non
     wait_until(lambda: len(digests(live)) == 1, next_minute(5))  # the slot fired: a digest
     (digest_id, slot, titles), = digests(live)
     assert titles == ["Post one"] and slot is not None
-    assert (live.output / "digests" / digest_id / "digest.eml").is_file()
+    eml = live.output / "digests" / digest_id / "digest.eml"
+    wait_until(eml.is_file, 5)  # written just after the ledger records the digest
     code, err = stop(live_proc)
     assert code == 0 and f"digest {digest_id} with 1 post " in err
 

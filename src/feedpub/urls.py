@@ -57,6 +57,12 @@ def digests_feed_url(site_url: str) -> str:
     return f"{site_url}{DIGESTS}feed.xml"
 
 
+def newsletter_url(site_url: str, delivery_url: str) -> str:
+    """Where the newsletter's endpoints (subscribe/, confirm/, unsubscribe/) answer: under
+    [delivery] url when set, else under the site (ends with /)."""
+    return delivery_url or site_url
+
+
 def site_path(site_url: str) -> str:
     """The URL path the site lives under, such as '/' or '/blog/'."""
     return urlsplit(site_url).path or "/"

@@ -43,7 +43,9 @@ class Artifact:
 
 def settings(config: Config) -> str:
     """Everything in the config that shapes a feed entry or a page."""
-    return content_key(__version__, RENDER_VERSION, config.site, config.feeds)
+    form = pages.subscribe_action(config)  # only when set: keys stay as they were without it
+    return content_key(__version__, RENDER_VERSION, config.site, config.feeds,
+                       *([form] if form else []))
 
 
 def entry_specs(config: Config) -> tuple[EntrySpec, ...]:

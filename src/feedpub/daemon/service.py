@@ -223,8 +223,7 @@ def run(config: Config, host: str, port: int, serve: bool = True, verbosity: int
     """`feedpub run`: hold the site's lock, keep output/ current, serve it, until a signal."""
     stop = stop_on_signals()
     with daemon_lock(config.paths.state):
-        stop_server = start_server(config.paths.output, host, port, verbosity > 1) if serve \
-            else None
+        stop_server = start_server(config, host, port, verbosity > 1) if serve else None
         daemon = Daemon(config)
         daemon.start()
         try:
@@ -239,7 +238,7 @@ def run(config: Config, host: str, port: int, serve: bool = True, verbosity: int
 def serve(config: Config, host: str, port: int, verbosity: int = 0) -> None:
     """`feedpub serve`: serve output/ until SIGINT/SIGTERM, then return."""
     stop = stop_on_signals()
-    stop_server = start_server(config.paths.output, host, port, verbosity > 1)
+    stop_server = start_server(config, host, port, verbosity > 1)
     try:
         wait_for_signal(stop)
     finally:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from feedpub.config import Config
+from feedpub.urls import newsletter_url
 
 SUBSCRIBE, CONFIRM, UNSUBSCRIBE = "subscribe/", "confirm/", "unsubscribe/"
 
 
 def endpoints(config: Config) -> str:
     """Where `feedpub serve`/`run` answer the newsletter's requests (ends with /)."""
-    return config.delivery.url or config.site.url
+    return newsletter_url(config.site.url, config.delivery.url)
 
 
 def subscribe_url(config: Config) -> str:

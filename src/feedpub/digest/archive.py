@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from feedpub import __version__
 from feedpub.config import Config
+from feedpub.feeds.pages import subscribe_action
 from feedpub.posts.text import xml_safe
 from feedpub.store.digests import PastDigest
 from feedpub.templating import render
@@ -51,7 +52,8 @@ def archive_page(env: jinja2.Environment, config: Config,
                  archive: Sequence[ArchiveEntry]) -> bytes:
     """The archive page, from templates/email/archive.html."""
     return render(env, "archive.html", site=config.site, digests=archive,
-                  feed_url=digests_feed_url(config.site.url)).encode("utf-8")
+                  feed_url=digests_feed_url(config.site.url),
+                  subscribe=subscribe_action(config)).encode("utf-8")
 
 
 def digests_feed(config: Config, archive: Sequence[ArchiveEntry]) -> bytes:

@@ -10,7 +10,7 @@ from feedpub.config import Config
 from feedpub.feeds.model import Item
 from feedpub.posts.model import Tag
 from feedpub.templating import render
-from feedpub.urls import FEED_NAMES, FEED_TYPES, feed_path, site_path
+from feedpub.urls import FEED_NAMES, FEED_TYPES, feed_path, newsletter_url, site_path
 
 if TYPE_CHECKING:
     import jinja2
@@ -33,6 +33,14 @@ def feed_links(config: Config, tag: Tag | None = None) -> list[FeedLink]:
     ]
 
 
+def subscribe_action(config: Config) -> str | None:
+    """The subscribe form's target, or None when the site sends no email ([smtp] host
+    unset): then no form."""
+    if not config.smtp.host:
+        return None
+    return newsletter_url(config.site.url, config.delivery.url) + "subscribe/"
+
+
 def _page(env: jinja2.Environment, name: str, config: Config, **context: Any) -> bytes:
     html = render(env, name, site=config.site, base=site_path(config.site.url), **context)
     return html.encode("utf-8")
@@ -41,12 +49,14 @@ def _page(env: jinja2.Environment, name: str, config: Config, **context: Any) ->
 def index_page(env: jinja2.Environment, config: Config, items: Sequence[Item],
                tags: dict[str, tuple[Tag, list[Item]]]) -> bytes:
     """output/index.html: every published post, newest first, and the tags."""
-    return _page(env, "index.html", config, items=items, tags=tags, feeds=feed_links(config))
+    return _page(env, "index.html", config, items=items, tags=tags, feeds=feed_links(config),
+                 subscribe=subscribe_action(config))
 
 
 def post_page(env: jinja2.Environment, config: Config, item: Item) -> bytes:
     """output/posts/<slug>/index.html."""
-    return _page(env, "post.html", config, item=item, feeds=feed_links(config))
+    return _page(env, "post.html", config, item=item, feeds=feed_links(config),
+                 subscribe=subscribe_action(config))
 
 
 def tag_page(env: jinja2.Environment, config: Config, tag: Tag, items: Sequence[Item]) -> bytes:

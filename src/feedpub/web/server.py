@@ -1,4 +1,5 @@
-"""The HTTP server (uvicorn) on its own thread, serving the web app."""
+"""The HTTP server (uvicorn) on its own thread: output/ as static files, and the
+newsletter's endpoints (subscribe/, confirm/, unsubscribe/) in front of them."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from feedpub.config import Config
 from feedpub.errors import FeedpubError
+from feedpub.web.endpoints import Newsletter
+from feedpub.web.postman import Postman
 from feedpub.web.protocol import Limits, guarded_protocol
 from feedpub.web.static import OutputApp
 from feedpub.web.throttle import Throttle
@@ -55,25 +58,34 @@ def connection_cap(max_files: int | None = None) -> int:
     return max(MIN_CONNECTIONS, min(MAX_CONNECTIONS, max_files - FD_RESERVE - BACKLOG))
 
 
-def start_server(output: Path, host: str, port: int, verbose: bool = False) -> Callable[[], None]:
-    """Serve `output` on host:port from a background thread; returns the function that stops it."""
+def start_server(site: Config, host: str, port: int, verbose: bool = False) -> Callable[[], None]:
+    """Serve the site's output/ and its newsletter endpoints on host:port from a background
+    thread; returns the function that stops it."""
     import uvicorn  # heavy
 
     sock = listen(host, port)
     limits = Limits(REQUEST_TIMEOUT, connection_cap(), Throttle(log))
-    config = uvicorn.Config(OutputApp(output), http=guarded_protocol(limits), loop="asyncio",
+    postman = Postman(site)
+    app = Newsletter(site, OutputApp(site.paths.output), postman)
+    config = uvicorn.Config(app, http=guarded_protocol(limits), loop="asyncio",
                             timeout_keep_alive=KEEP_ALIVE, backlog=BACKLOG, log_config=None,
                             access_log=verbose, lifespan="off", timeout_graceful_shutdown=2,
                             log_level="info" if verbose else "warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=_run, args=(server, sock), name="feedpub-http", daemon=True)
+    postman.start()
     thread.start()
-    log.info("serving %s on http://%s:%d/", output, _display(host), sock.getsockname()[1])
+    log.info("serving %s on http://%s:%d/", site.paths.output, _display(host),
+             sock.getsockname()[1])
+    if site.smtp.host:
+        log.info("answering the subscribe form at %ssubscribe/", app.prefix)
 
     def stop() -> None:
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
+        app.close()
+        postman.stop()
 
     return stop
 
