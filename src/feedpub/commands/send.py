@@ -9,7 +9,7 @@ from feedpub.build.items import Progress
 from feedpub.build.pipeline import load_posts
 from feedpub.config import Config
 from feedpub.delivery.addresses import parse
-from feedpub.delivery.send import Summary, next_to_send, send_digest, send_test
+from feedpub.delivery.send import NothingToSend, Summary, next_to_send, send_digest, send_test
 from feedpub.delivery.smtp import Outcome
 from feedpub.errors import plural
 from feedpub.store import outbox
@@ -44,7 +44,10 @@ def dry_run(config: Config, digest_id: str | None) -> list[str]:
     if ledger is None:
         return ["nothing to send: no digest yet"]
     with ledger:
-        digest_id = digest_id or next_to_send(ledger)
+        try:
+            digest_id = digest_id or next_to_send(ledger)
+        except NothingToSend as exc:  # said, as `feedpub send` says it: not an error
+            return [str(exc)]
         if outbox.frozen(ledger, digest_id):
             rows = ledger.db.execute("SELECT address, state FROM outbox WHERE digest_id = ? "
                                      "ORDER BY subscriber_id", (digest_id,)).fetchall()

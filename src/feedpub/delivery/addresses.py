@@ -12,7 +12,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from feedpub.errors import shorten
+from feedpub.errors import FeedpubError, shorten
 
 # Characters no address may hold: line breaks and controls (header injection), and the
 # ones that make one header carry several addresses or a display name.
@@ -20,8 +20,9 @@ _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>,;\"\s]")
 MAX_LENGTH = 254  # RFC 5321's limit on a path
 
 
-class BadAddress(ValueError):
-    """Not an address feedpub can send to; the message says why."""
+class BadAddress(FeedpubError, ValueError):
+    """Not an address feedpub can send to; the message says why (exit 2 when it ends a
+    command: `send --test`, `subscribers remove`)."""
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 The audience is frozen into the outbox in one transaction; then the outbox is read in
 chunks and each row is committed `sending` before its message goes and `sent` (or
 deferred, rejected, skipped) after the server answers. Started again after a kill, a
-send goes on where it stopped; the one row it finds `sending` is sent again with the
-same Message-ID and counted as uncertain. One send at a time per site.
+send goes on where it stopped; the one row it finds `sending` is sent again, after the
+others, with the same Message-ID and counted as uncertain. One send at a time per site.
 """
 
 from __future__ import annotations
@@ -68,12 +68,13 @@ def send_digest(config: Config, posts: Sequence[Post], digest_id: str | None = N
             open_ledger(state) as ledger:
         digest_id = digest_id or next_to_send(ledger)
         created = _created(ledger, digest_id)
+        mailer = Mailer(config.smtp)  # no [smtp] host: said before an audience is frozen
         outbox.freeze(ledger, digest_id, clock())
         secret = site_secret(state)
         item = letter(config, digest_id, render_recorded(config, posts, digest_id, PLACEHOLDER),
                       created)
         summary = Summary(digest_id)
-        run = _Run(config, ledger, secret, item, clock, summary)
+        run = _Run(config, ledger, secret, item, clock, summary, mailer)
         try:
             run.all(progress, stop)
         except MailServerError as exc:
@@ -111,26 +112,29 @@ class _Run:
     """One pass over the outbox."""
 
     def __init__(self, config: Config, ledger: Ledger, secret: bytes, item: Letter,
-                 clock: Clock, summary: Summary) -> None:
+                 clock: Clock, summary: Summary, mailer: Mailer) -> None:
         self.config, self.ledger, self.secret, self.item = config, ledger, secret, item
-        self.clock, self.summary = clock, summary
+        self.clock, self.summary, self.mailer = clock, summary, mailer
         self.sender = parseaddr(sender(config))[1]
-        self.mailer = Mailer(config.smtp)
 
     def all(self, progress: Progress | None, stop: Callable[[], bool]) -> None:
         digest_id = self.item.digest_id
         total = sum(outbox.tally(self.ledger, digest_id)[s] for s in
                     (outbox.QUEUED, outbox.SENDING, outbox.DEFERRED))
-        done, after = 0, 0
-        while rows := outbox.due(self.ledger, digest_id, self.clock(), after):
-            for row in rows:
-                if stop():
-                    self.summary.stopped = "stopped: the rest waits for the next send"
-                    return
-                self.one(row)
-                done, after = done + 1, row.subscriber_id
-                if progress:
-                    progress(done, total)
+        done = 0
+        # The messages a crash cut go last: a crash that comes back early in every run (a
+        # restart loop) then cuts a new message each time, not the same one again.
+        for cut in (False, True):
+            after = 0
+            while rows := outbox.due(self.ledger, digest_id, self.clock(), after, cut):
+                for row in rows:
+                    if stop():
+                        self.summary.stopped = "stopped: the rest waits for the next send"
+                        return
+                    self.one(row)
+                    done, after = done + 1, row.subscriber_id
+                    if progress:
+                        progress(done, total)
 
     def one(self, row: outbox.Row) -> None:
         digest_id, sid = self.item.digest_id, row.subscriber_id

@@ -18,6 +18,8 @@ from feedpub.config import SmtpConfig
 from feedpub.errors import ExitStatus, FeedpubError, shorten
 
 SENT, DEFERRED, REJECTED, REFUSED = "sent", "deferred", "rejected", "refused"
+_NO_UTF8 = ("the mail server does not take international addresses (no SMTPUTF8): use a "
+            "relay that does")
 
 
 class MailServerError(FeedpubError):
@@ -71,14 +73,19 @@ class Mailer:
             stage = "MAIL"
             try:
                 smtp = self._connection()
+                if utf8 and not smtp.has_extn("smtputf8"):  # smtplib would raise, and no
+                    return Outcome(REFUSED, _NO_UTF8)  # later try can do better
                 code, answer = smtp.mail(sender, ["SMTPUTF8"] if utf8 else [])
+                if code == 421 and attempt == 1:  # how a server closing an idle connection
+                    self._drop()  # answers the next command: once more, on a new one
+                    continue
                 if code >= 400:
-                    smtp.rset()
+                    self._reset(code)
                     return _refused_sender(code, answer)
                 stage = "RCPT"
                 code, answer = smtp.rcpt(recipient)
                 if code >= 400:
-                    smtp.rset()
+                    self._reset(code)
                     return Outcome(DEFERRED if code < 500 else REJECTED, _said(code, answer))
                 stage = "DATA"
                 code, answer = smtp.data(message)
@@ -96,6 +103,17 @@ class Mailer:
         if code >= 400:
             return Outcome(DEFERRED if code < 500 else REFUSED, _said(code, answer))
         return Outcome(SENT, _said(code, answer))
+
+    def _reset(self, code: int) -> None:
+        """End a refused transaction (RSET), or the connection when the server closes it
+        (421): the server's answer is what the ledger keeps, not the failed RSET's."""
+        try:
+            if code != 421 and self.smtp is not None:
+                self.smtp.rset()
+                return
+        except (OSError, smtplib.SMTPException):
+            pass
+        self._drop()
 
     def _drop(self) -> None:
         if self.smtp is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,15 @@ from feedpub.store.ledger import Ledger
 EMAIL_COLUMNS = ("email address", "email", "e-mail", "email_address", "subscriber", "address")
 STATUS_COLUMNS = ("status", "subscriber_type", "type", "subscription_status")
 GONE = frozenset({"unsubscribed", "blocklisted", "blacklisted", "cleaned", "bounced",
-                  "complained", "removed", "spam", "inactive"})
+                  "complained", "removed", "spam", "spammy", "undeliverable", "disabled",
+                  "inactive"})
+# Never confirmed where they come from (Buttondown "unactivated"): imported pending.
+UNCONFIRMED = frozenset({"unactivated", "unconfirmed", "pending"})
+# Columns that say an address left when they hold a value, in exports with no status:
+# Mailchimp's unsubscribed and cleaned files, Substack's email_disabled.
+LEFT_COLUMNS = {"unsub_time": "unsubscribed", "clean_time": "cleaned",
+                "email_disabled": "email disabled"}
+_NO = frozenset({"", "false", "0", "no"})
 
 
 @dataclass(frozen=True)
@@ -76,12 +85,13 @@ def import_csv(ledger: Ledger, secret: bytes, path: Path, pending: bool,
     """Every row of a CSV export (Mailchimp, Buttondown, listmonk, Substack...); rows
     that cannot be imported are problems naming their line, and the rest goes in."""
     outcomes, problems = [], []
-    for line, address, gone in _rows(path):
+    for line, address, gone, unconfirmed in _rows(path):
         if gone:
             problems.append(Problem(str(path), line, "", f"{address}: {gone} in the export: "
                                     "not imported", "warning"))
             continue
-        outcome = _add(ledger, secret, address, not pending, "import", now, may_unerase=False)
+        outcome = _add(ledger, secret, address, not (pending or unconfirmed), "import", now,
+                       may_unerase=False)
         outcomes.append(outcome)
         if not outcome.added and outcome.note.startswith("not added"):
             problems.append(Problem(str(path), line, "", outcome.note, "warning"
@@ -90,25 +100,35 @@ def import_csv(ledger: Ledger, secret: bytes, path: Path, pending: bool,
     return outcomes, problems
 
 
-def _rows(path: Path) -> Iterator[tuple[int, str, str]]:
-    """(line, address, why it left or '') for every data row of the export."""
+def _rows(path: Path) -> Iterator[tuple[int, str, str, bool]]:
+    """(line, address, why it left or '', never confirmed) for every data row of the
+    export; the line is the row's first (a quoted cell may hold line breaks)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise StateError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
-    reader = csv.reader(text.splitlines(keepends=True), _dialect(text[:4096]))
+    # newline="": records end at CR/LF only, not at the other breaks str.splitlines knows
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text[:4096]))
     header = [h.strip().lower() for h in next(reader, [])]
     email = _column(header, EMAIL_COLUMNS)
     if email is None:
         raise StateError(f"{path}:1: no email column (expected one named "
                          f"{', '.join(repr(c) for c in EMAIL_COLUMNS[:3])}...)")
     status = _column(header, STATUS_COLUMNS)
+    marks = [(header.index(name), why) for name, why in LEFT_COLUMNS.items() if name in header]
+    end = reader.line_num
     for row in reader:
+        start, end = end + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        value = row[email] if email < len(row) else ""
-        said = row[status].strip().lower() if status is not None and status < len(row) else ""
-        yield reader.line_num, value, said if said in GONE else ""
+        said = _cell(row, status).lower()
+        left = [why for column, why in marks if _cell(row, column).lower() not in _NO]
+        gone = said if said in GONE else (left[0] if left else "")
+        yield start, _cell(row, email), gone, said in UNCONFIRMED
+
+
+def _cell(row: list[str], column: int | None) -> str:
+    return row[column].strip() if column is not None and column < len(row) else ""
 
 
 def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:

@@ -51,15 +51,18 @@ def frozen(ledger: Ledger, digest_id: str) -> bool:
                              (digest_id,)).fetchone() is not None
 
 
-def due(ledger: Ledger, digest_id: str, now: dt.datetime, after: int,
+def due(ledger: Ledger, digest_id: str, now: dt.datetime, after: int, cut: bool = False,
         limit: int = 500) -> list[Row]:
-    """The next rows to try (queued, sending: cut by a crash, deferred whose time came),
-    by subscriber id after `after`, at most `limit`: the outbox is read in chunks."""
+    """The next rows to try, by subscriber id after `after`, at most `limit` (the outbox is
+    read in chunks): queued ones and deferred ones whose time came; with `cut`, the ones a
+    crash left `sending` instead."""
+    which, args = (("state = ?", (SENDING,)) if cut else
+                   ("(state = ? OR (state = ? AND next_attempt <= ?))",
+                    (QUEUED, DEFERRED, _iso(now))))
     rows = ledger.db.execute(
         "SELECT subscriber_id, address, state, attempts FROM outbox WHERE digest_id = ? AND "
-        "subscriber_id > ? AND (state IN (?, ?) OR (state = ? AND next_attempt <= ?)) "
-        "ORDER BY subscriber_id LIMIT ?",
-        (digest_id, after, QUEUED, SENDING, DEFERRED, _iso(now), limit))
+        f"subscriber_id > ? AND {which} ORDER BY subscriber_id LIMIT ?",
+        (digest_id, after, *args, limit))
     return [Row(*r) for r in rows]
 
 
