@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint build digest serve bench clean
+.PHONY: run test lint build digest serve bench bench-delivery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ build: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+## make bench-delivery: feedpub send to 10,000 and 100,000 subscribers vs one smtplib client
+bench-delivery: $(STAMP)
+	$(BIN)/python -m compileall -q src
+	$(BIN)/python bench/delivery.py $(BENCH_ARGS)
 
 clean:
 	rm -rf output .feedpub
