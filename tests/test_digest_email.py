@@ -84,13 +84,18 @@ def text_part(message: EmailMessage) -> str:
     return str(body.get_content()).replace("\r\n", "\n")
 
 
-def assert_valid_html(document: str) -> None:
-    """html5lib's strict parser raises on any parse error; no <style> in the body."""
+def assert_valid_html(document: str, page: bool = False) -> None:
+    """html5lib's strict parser raises on any parse error; no <style> in the body; every
+    link absolute in an email, and on a `page` of the site (the web copy, the archive)
+    root-relative when it points into the site, so that a local preview works."""
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(document)
     body = document[document.index("<body"):]
     assert "<style" not in body.lower()
     hrefs = re.findall(r'\shref="([^"]*)"', document)
-    assert hrefs and all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
+    allowed = ("https://", "http://", "mailto:", *(("/blog/",) if page else ()))
+    assert hrefs and all(h.startswith(allowed) for h in hrefs), hrefs
+    if page:
+        assert not [h for h in hrefs if h.startswith("https://example.org/blog/")], hrefs
     ids = re.findall(r'\sid="([^"]*)"', document)
     assert len(ids) == len(set(ids)), ids
 
@@ -140,13 +145,14 @@ def test_html_is_valid_inlined_and_absolute(site: Site) -> None:
     _, folder = digest(site, config)
     email_html = html_part(parse(folder / "digest.eml"))
     web_html = (folder / "index.html").read_text(encoding="utf-8")
-    for document in (email_html, web_html):
-        assert_valid_html(document)
+    for document, page in ((email_html, False), (web_html, True)):
+        assert_valid_html(document, page)
         assert "@media (prefers-color-scheme: dark)" in document  # kept in the head
         assert 'width="600"' in document and 'style="' in document
     assert 'class="preheader"' in email_html and "View it in your browser" in email_html
     assert "Unsubscribe" in email_html and "Unsubscribe" not in web_html
-    assert_valid_html((site.output / "digests" / "index.html").read_text(encoding="utf-8"))
+    assert_valid_html((site.output / "digests" / "index.html").read_text(encoding="utf-8"),
+                      page=True)
 
 
 def test_titles_are_escaped_in_html_and_intact_in_text_and_subject(site: Site) -> None:

@@ -177,6 +177,8 @@ class PathsConfig:
     """Relative to the config file's folder (absolute once loaded)."""
 
     posts: Path = option(Path("posts"), _path, "the Markdown posts")
+    static: Path = option(Path("static"), _path, "files copied as they are to the root of "
+                          "`output/` (favicon, CSS, downloads)")
     templates: Path = option(Path("templates"), _path, "your templates: `templates/site/`, "
                              "`templates/email/`; what you do not provide is feedpub's own")
     output: Path = option(Path("output"), _path, "what to serve; safe to delete")
@@ -200,6 +202,9 @@ class DigestConfig:
                                  "`templates/email/subject.txt`",
                                  example='"{{ site.title }}: {{ posts|length }} new posts"')
     max_posts: int = option(20, _int_range(1, 1000), "at most this many posts per digest")
+    content: str = option("summary", _choice("summary", "full"), '`"summary"` (an excerpt '
+                          'and a link) or `"full"` (the whole post, images included) for each '
+                          "post; a post's `digest: full` or `digest: summary` overrides it")
     skip_empty: bool = option(True, _bool, "no new posts: no digest (never an empty email)")
     from_: str = option("", _email, "the From header; unset: the site author, else noreply@ "
                         "the site's host", key="from", example='"News <news@example.org>"')

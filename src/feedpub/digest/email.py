@@ -1,5 +1,8 @@
-"""A digest's posts to HTML (CSS inlined), plain text, a subject and a .eml. No I/O, no clock.
+"""A digest's posts to HTML (CSS inlined), plain text, a subject and a .eml. No I/O, no clock
+(image sizes come from a lookup the caller passes).
 
+Each post shows its summary or, with `[digest] content = "full"` or its own `digest: full`,
+the whole post (digest.content makes its HTML fit for email, digest.plaintext its text).
 The same inputs give the same bytes: the MIME boundary comes from a hash of the parts,
 the Date and Message-ID from the digest's recorded time and id.
 """
@@ -10,7 +13,7 @@ import datetime as dt
 import hashlib
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -20,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from feedpub.config import Config
+from feedpub.digest.entries import EXCERPTS, EmailPost, content, email_post, number
+from feedpub.digest.images import SizeOf
+from feedpub.errors import plural
 from feedpub.feeds.model import Item
 from feedpub.posts.text import xml_safe
-from feedpub.render.html import plain_text
-from feedpub.templating import render, render_string
-from feedpub.urls import site_host, tag_page_url
+from feedpub.templating import local_links, render, render_string
+from feedpub.urls import site_host
 
 if TYPE_CHECKING:
     import jinja2
@@ -32,11 +37,7 @@ if TYPE_CHECKING:
 # policy.SMTP would fold a long List-Unsubscribe into an encoded word clients ignore.
 POLICY = policy.SMTP.clone(max_line_length=998)
 SIZE_LIMIT = 102_000  # Gmail clips messages above ~102 KB
-EXCERPTS = ("full", "short", "none")  # what each post shows, tried in order until it fits
-SHORT_EXCERPT = 160
 _HREF = re.compile(r'(\shref=")([^"]*)(")', re.IGNORECASE)
-_ID = re.compile(r'(\sid=")([^"]*)(")', re.IGNORECASE)
-_LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CHARSET = '<meta charset="utf-8">'
 
@@ -64,21 +65,6 @@ class DigestInfo:
 
 
 @dataclass(frozen=True)
-class EmailPost:
-    """One post as the digest templates see it."""
-
-    title: str
-    url: str
-    date: dt.datetime
-    author: str
-    tags: tuple[tuple[str, str | None], ...]  # (name, page URL or None)
-    summary_html: str
-    summary_text: str
-    ref: int  # the post URL's number in the plain-text link list
-    extra: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class RenderedDigest:
     """Every form of one digest."""
 
@@ -88,40 +74,89 @@ class RenderedDigest:
     text: str
     eml: bytes
     excerpts: str  # "full", "short" or "none": what had to go to fit SIZE_LIMIT
+    cut: int = 0  # whole posts sent as a summary instead, to fit SIZE_LIMIT
+
+    @property
+    def shortened(self) -> str | None:
+        """What was cut to stay under SIZE_LIMIT, in words; None when nothing was."""
+        if self.excerpts == "none":
+            how = "titles only"
+        elif self.excerpts == "short":
+            how = ("every post cut to a summary, and " if self.cut else "") + "shortened excerpts"
+        elif self.cut:
+            how = f"{plural(self.cut, 'post')} cut to a summary, the oldest first"
+        else:
+            return None
+        return f"{how}: the full digest would pass 102 KB, where Gmail clips"
+
+
+def _no_sizes(url: str) -> None:
+    return None
 
 
 def render_digest(env: jinja2.Environment, config: Config, info: DigestInfo,
-                  items: Sequence[Item], unsubscribe: str | None = None) -> RenderedDigest:
-    """Render the digest, shortening excerpts until the .eml is under SIZE_LIMIT.
-    `unsubscribe`: the link to leave ([digest] unsubscribe unless given: a sender puts
-    a placeholder there, then each subscriber's own link)."""
+                  items: Sequence[Item], unsubscribe: str | None = None,
+                  size_of: SizeOf = _no_sizes) -> RenderedDigest:
+    """Render the digest under SIZE_LIMIT: whole posts become summaries, the oldest first,
+    then excerpts get shorter, until the .eml fits. `unsubscribe`: the link to leave
+    ([digest] unsubscribe unless given: a sender puts a placeholder there, then each
+    subscriber's own link); `size_of`: the sizes of the site's own images."""
     subject = render_subject(env, config, info, items)
     leave = config.digest.unsubscribe if unsubscribe is None else unsubscribe
-    for excerpts in EXCERPTS:
-        done = _render(env, config, info, items, subject, excerpts, leave)
+    whole = sorted((n for n, item in enumerate(items) if content(config, item.post) == "full"),
+                   key=lambda n: items[n].post.sort_key)  # the oldest first
+
+    def attempt(cut: int, excerpts: str = "full") -> RenderedDigest:
+        return _render(env, config, info, items, subject, excerpts, leave,
+                       frozenset(whole[cut:]), size_of, cut)
+
+    done = attempt(0)
+    if len(done.eml) > SIZE_LIMIT and whole:
+        done = _fewest_cut(attempt, len(whole)) or done
+    for excerpts in EXCERPTS[1:]:
         if len(done.eml) <= SIZE_LIMIT:
             break
+        done = attempt(len(whole), excerpts)
     return done
 
 
+def _fewest_cut(attempt: Callable[[int], RenderedDigest], count: int) -> RenderedDigest | None:
+    """The digest with the fewest whole posts (of `count`) cut to a summary that fits
+    SIZE_LIMIT, by bisection (each cut makes it smaller); None when even all do not."""
+    low, high, best = 1, count, None
+    while low <= high:
+        middle = (low + high) // 2
+        done = attempt(middle)
+        if len(done.eml) <= SIZE_LIMIT:
+            best, high = done, middle - 1
+        else:
+            low = middle + 1
+    return best
+
+
 def _render(env: jinja2.Environment, config: Config, info: DigestInfo, items: Sequence[Item],
-            subject: str, excerpts: str, unsubscribe: str) -> RenderedDigest:
+            subject: str, excerpts: str, unsubscribe: str, whole: frozenset[int],
+            size_of: SizeOf, cut: int) -> RenderedDigest:
     refs: list[str] = []
-    posts = [_email_post(config, n, item, excerpts, refs) for n, item in enumerate(items, 1)]
+    posts = [email_post(config, n, item, excerpts, refs, n - 1 in whole, size_of)
+             for n, item in enumerate(items, 1)]
     context = {"site": config.site, "digest": info, "posts": posts, "subject": subject,
                "unsubscribe": unsubscribe, "excerpts": excerpts,
                "preheader": _preheader(posts)}
-    web_html = inline_css(render(env, "digest.html", **context, web=True))
+    # the web copy is one of the site's pages: its links to the site root-relative, so
+    # that a local preview under the real url works (the email keeps absolute URLs)
+    web_html = local_links(inline_css(render(env, "digest.html", **context, web=True)),
+                           config.site.url)
     email_html = _track_html(inline_css(render(env, "digest.html", **context, web=False)),
                              config)
-    view_ref = _ref(refs, info.url)
-    unsubscribe_ref = _ref(refs, unsubscribe) if unsubscribe else None
+    view_ref = number(refs, info.url)
+    unsubscribe_ref = number(refs, unsubscribe) if unsubscribe else None
     links = [(n, track(url, config)) for n, url in enumerate(refs, 1)]
     text = render(env, "digest.txt", **context, web=False, view_ref=view_ref,
                   unsubscribe_ref=unsubscribe_ref, links=links)
     return RenderedDigest(subject, email_html, web_html, text,
                           build_eml(config, info, subject, text, email_html, unsubscribe),
-                          excerpts)
+                          excerpts, cut)
 
 
 def render_subject(env: jinja2.Environment, config: Config, info: DigestInfo,
@@ -140,39 +175,6 @@ def render_subject(env: jinja2.Environment, config: Config, info: DigestInfo,
 def one_line(text: str) -> str:
     """`text` on one line: CR, LF and other control characters become spaces."""
     return " ".join(_CONTROL.sub(" ", xml_safe(text)).split())
-
-
-def _email_post(config: Config, number: int, item: Item, excerpts: str,
-                refs: list[str]) -> EmailPost:
-    post, rendered = item.post, item.rendered
-    ref = _ref(refs, item.url)  # the post's own link gets the first number
-    summary_html, summary_text = _excerpt(rendered.summary_html, excerpts, refs)
-    tags = tuple((t.name, tag_page_url(config.site.url, t.slug) if config.feeds.tags else None)
-                 for t in post.tags)
-    summary_html = _ID.sub(lambda m: f"{m.group(1)}p{number}-{m.group(2)}{m.group(3)}",
-                           summary_html)  # ids unique across the digest's posts
-    return EmailPost(post.title, item.url, post.date, post.author, tags, summary_html,
-                     summary_text, ref, dict(post.extra))
-
-
-def _excerpt(summary_html: str, excerpts: str, refs: list[str]) -> tuple[str, str]:
-    """The summary as HTML and as text with [n] link references, as short as asked."""
-    if excerpts == "none":
-        return "", ""
-    if excerpts == "short":
-        text = plain_text(summary_html)
-        if len(text) > SHORT_EXCERPT:
-            text = text[:SHORT_EXCERPT].rsplit(" ", 1)[0] + " …"
-        return html.escape(text), text
-    linked = _LINK.sub(lambda m: f"{m.group(2)} [{_ref(refs, html.unescape(m.group(1)))}]",
-                       summary_html)
-    return summary_html, plain_text(linked)
-
-
-def _ref(refs: list[str], url: str) -> int:
-    if url not in refs:
-        refs.append(url)
-    return refs.index(url) + 1
 
 
 def _preheader(posts: Sequence[EmailPost]) -> str:

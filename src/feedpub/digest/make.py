@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from feedpub.config import Config
 from feedpub.digest import archive
 from feedpub.digest.email import DigestInfo, RenderedDigest, render_digest
+from feedpub.digest.images import SizeOf, site_image_sizes
 from feedpub.digest.plan import (
     Candidate,
     DigestRequest,
@@ -68,7 +69,7 @@ class DigestResult:
     url: str  # its web version ("" when none was written)
     explanation: tuple[str, ...]  # one line per candidate post: in or out, and why
     size_bytes: int = 0  # of digest.eml
-    shortened: str | None = None  # set when excerpts were cut to stay under 102 KB
+    shortened: str | None = None  # set when posts were cut to stay under 102 KB
     restored: tuple[str, ...] = ()  # earlier digests whose lost files were made again
 
     @property
@@ -114,13 +115,16 @@ def explain_digest(config: Config, posts: Sequence[Post], now: dt.datetime,
 
 
 def restore_digests(config: Config, posts: Sequence[Post], now: dt.datetime) -> tuple[str, ...]:
-    """Re-create missing digest files and the archive from the ledger; the paths written."""
+    """Re-create missing digest files and the archive from the ledger; the paths written
+    again (none for the empty archive a site that sends email has before its first
+    digest: that one is new, not restored)."""
     env = environment(config.paths.templates, "email")
     with exclusive(config.paths.state, DIGEST), _ledger(config) as ledger:
         writer = OutputWriter(config.paths.output, {})
         known = candidates(posts, known_posts(ledger), config.site.url, now)
         _restore(config, env, ledger, _published(known), writer)
-    return tuple(writer.written)
+        recorded = bool(digests.history(ledger).digests)
+    return tuple(writer.written) if recorded else ()
 
 
 def render_recorded(config: Config, posts: Sequence[Post], digest_id: str,
@@ -138,7 +142,8 @@ def render_recorded(config: Config, posts: Sequence[Post], digest_id: str,
     chosen = [(known[p], p) for p in digest.post_ids if p in known]
     info = _info(config, digest.id, digest.created.astimezone(config.site.zone), digest.label,
                  digest.kind)
-    return render_digest(env, config, info, _items(config, chosen), unsubscribe)
+    return render_digest(env, config, info, _items(config, chosen), unsubscribe,
+                         _image_sizes(config))
 
 
 def request_from_options(config: Config, since: str | None, days: int | None,
@@ -172,7 +177,8 @@ def _digest(config: Config, now: dt.datetime, request: DigestRequest, env: jinja
     new_id = PREVIEW if request.preview else digest_id((d.id for d in past.digests), now,
                                                        config.site.zone)
     rendered = render_digest(env, config, _info(config, new_id, now, plan.label, plan.kind),
-                             _items(config, [(c.post, c.id or "") for c in plan.chosen]))
+                             _items(config, [(c.post, c.id or "") for c in plan.chosen]),
+                             size_of=_image_sizes(config))
     record = PastDigest(new_id, now, plan.kind, plan.label, rendered.subject,
                         tuple(c.id for c in plan.chosen if c.id), slot,
                         tuple(c.post.slug for c in plan.chosen if c.id))
@@ -182,18 +188,16 @@ def _digest(config: Config, now: dt.datetime, request: DigestRequest, env: jinja
     return DigestResult(new_id, tuple(c.post.title for c in plan.chosen), None, (),
                         config.paths.output / "digests" / new_id, digest_url(config.site.url,
                                                                               new_id),
-                        plan.explanation, len(rendered.eml), _shortened(rendered))
+                        plan.explanation, len(rendered.eml), rendered.shortened)
 
 
 def _skipped(reason: str, explanation: tuple[str, ...]) -> DigestResult:
     return DigestResult(None, (), reason, (), None, "", explanation)
 
 
-def _shortened(rendered: RenderedDigest) -> str | None:
-    if rendered.excerpts == "full":
-        return None
-    how = "shortened excerpts" if rendered.excerpts == "short" else "titles only"
-    return f"{how}: the full digest would pass 102 KB, where Gmail clips"
+def _image_sizes(config: Config) -> SizeOf:
+    """The sizes of the images the site serves from output/ (the build wrote them)."""
+    return site_image_sizes(config.site.url, config.paths.output)
 
 
 def _info(config: Config, new_id: str, created: dt.datetime, label: str,
@@ -236,8 +240,10 @@ def _restore(config: Config, env: jinja2.Environment, ledger: Ledger,
         chosen = [(posts[p], p) for p in digest.post_ids if p in posts]
         info = _info(config, digest.id, digest.created.astimezone(config.site.zone),
                      digest.label, digest.kind)
-        _write(writer, digest.id, render_digest(env, config, info, _items(config, chosen)))
-    if past.digests:  # nothing recorded yet: an empty run writes nothing
+        _write(writer, digest.id, render_digest(env, config, info, _items(config, chosen),
+                                                size_of=_image_sizes(config)))
+    # nothing recorded yet: no archive, unless the site's pages link to it
+    if past.digests or digests.archive_wanted(config):
         titles = {row.id: row.title for row in known_posts(ledger).values()}
         entries = archive.entries(config, past.digests, titles)
         writer.write(archive.INDEX, archive.archive_page(env, config, entries))

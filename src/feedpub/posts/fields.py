@@ -75,6 +75,20 @@ def to_bool(value: Any) -> bool:
 
 
 _BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+DIGEST_CONTENTS = ("full", "summary")
+
+
+def to_digest(value: Any) -> tuple[bool, str | None]:
+    """`digest:` as (in digests at all, the content it chooses): true/false keep the post
+    in or out, `full` or `summary` put it in showing that."""
+    if isinstance(value, str) and value.strip().lower() in DIGEST_CONTENTS:
+        return True, value.strip().lower()
+    try:
+        return to_bool(value), None
+    except FieldError:
+        raise FieldError(f"{value!r} is not true, false, full or summary (write digest: false "
+                         "to keep the post out of digests, digest: full to send it whole, "
+                         "digest: summary to send an excerpt)") from None
 
 
 def to_tags(value: Any) -> list[str]:

@@ -54,13 +54,20 @@ def parse_post(name: str, data: bytes, zone: ZoneInfo) -> Post:
 def read_body(path: Path, fingerprint: str) -> str:
     """The Markdown body of the post file at `path`, as parsed with this `fingerprint`;
     ChangedError when the file is no longer the one parsed (edited, deleted, unreadable)."""
+    return read_body_at(path, fingerprint)[0]
+
+
+def read_body_at(path: Path, fingerprint: str) -> tuple[str, int]:
+    """read_body(), and the file's line the body starts on (for messages)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ChangedError(f"cannot be read any more: {exc.strerror}") from None
     if hashlib.sha256(data).hexdigest() != fingerprint:
         raise ChangedError("changed while feedpub was reading it (build again)")
-    return xml_safe(_split(str(path), _decode(str(path), data))[1])
+    text = _decode(str(path), data)
+    body = _split(str(path), text)[1]
+    return xml_safe(body), text.count("\n", 0, len(text) - len(body)) + 1
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -172,7 +179,8 @@ def _build_post(name: str, front: str, meta: dict[str, Any], body: str, zone: Zo
     if "date" not in meta or meta["date"] is None:
         problems.append(Problem(name, _line(front, "date"), "date",
                                     f"missing ({fields.DATE_HINT})"))
-    stem = name.rsplit("/", 1)[-1].removesuffix(".md")
+    stem = _stem(name)
+    in_digests, digest_content = field("digest", fields.to_digest, (True, None))
     post = Post(
         source=name,
         slug=slugify(text("slug") or stem),
@@ -186,14 +194,23 @@ def _build_post(name: str, front: str, meta: dict[str, Any], body: str, zone: Zo
                                                                                   "author")), "")),
         explicit_id=text("id").strip() or None,
         image=text("image").strip(),
-        digest=field("digest", fields.to_bool, True),
+        digest=in_digests,
         extra=tuple((k, v) for k, v in meta.items() if k not in KNOWN_KEYS),
         fingerprint=fingerprint,
         body_hash=hashlib.sha256(xml_safe(body).encode()).hexdigest(),
+        digest_content=digest_content,
     )
     if problems:
         raise _Problems(problems)
     return post
+
+
+def _stem(name: str) -> str:
+    """A post's default slug: its file's name, or its folder's for a post folder
+    (`photo-walk/index.md` beside its images is the post `photo-walk`)."""
+    parts = name.split("/")
+    stem = parts[-1].removesuffix(".md")
+    return parts[-2] if stem == "index" and len(parts) > 2 else stem
 
 
 def _line(front: str, key: str) -> int:

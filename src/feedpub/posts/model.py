@@ -34,10 +34,13 @@ class Post:
     author: str
     explicit_id: str | None
     image: str
-    digest: bool
+    digest: bool  # False: never in a digest
     extra: tuple[tuple[str, Any], ...]  # unknown front-matter keys, for templates
     fingerprint: str  # sha256 of the file's bytes
     body_hash: str  # sha256 of the body alone: a renamed file is known by it
+    # What the post shows in a digest, when its front matter chooses (`digest: full` or
+    # `digest: summary`); None: [digest] content decides.
+    digest_content: str | None = None
 
     @property
     def sort_key(self) -> tuple[dt.datetime, str]:
