@@ -21,7 +21,7 @@ from feedpub.build.keys import content_key
 from feedpub.build.report import BuildReport
 from feedpub.build.runner import Runner
 from feedpub.config import Config
-from feedpub.posts.files import RACY_NS, SourceFile, post_files, template_files
+from feedpub.posts.files import RACY_NS, SourceFile, asset_files, source_files, template_files
 from feedpub.render.markdown import load_markdown
 from feedpub.store.ledger import Ledger, open_ledger
 from feedpub.store.locks import BUILD, exclusive
@@ -32,6 +32,8 @@ class Inputs:
     key: str  # hash of every input's path, size and mtime, and of the config
     newest_ns: int  # the newest mtime among them
     posts: list[SourceFile]  # the post files, for the build to read without a second walk
+    assets: list[SourceFile]  # the other files in the posts folder (beside post folders)
+    static: list[SourceFile]  # the static folder's files
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,15 @@ def _built_before(config: Config) -> bool:
 
 def signature(config: Config) -> Inputs:
     """What the last build's inputs are compared with."""
-    posts = post_files(config.paths.posts)
-    stats = [*posts, *template_files(config.paths.templates)]
+    posts, assets = source_files(config.paths.posts)
+    static = asset_files(config.paths.static)
+    stats = [*posts, *assets, *static, *template_files(config.paths.templates)]
     if config.file is not None:
         st = config.file.stat()
         stats.append(SourceFile(str(config.file), st.st_size, st.st_mtime_ns))
     newest = max((s.mtime_ns for s in stats), default=0)
     listing = json.dumps([(s.path, s.size, s.mtime_ns) for s in stats])  # 10,000 files: fast
-    return Inputs(content_key(__version__, config, listing), newest, posts)
+    return Inputs(content_key(__version__, config, listing), newest, posts, assets, static)
 
 
 def unchanged(config: Config, now: dt.datetime, inputs: Inputs) -> BuildReport | None:

@@ -47,11 +47,13 @@ def render_key(fingerprint: str, url: str) -> str:
     return _sha256(f"{__version__}\x1f{RENDER_VERSION}\x1f{EXTENSIONS!r}\x1f{url}\x1f{fingerprint}")
 
 
-def entry_key(fmt: str, settings: str, item_id: str, url: str, fingerprint: str) -> str:
-    """Everything that affects a post's entry in a feed of format `fmt`."""
-    # Unambiguous without quoting: fmt and settings are fixed, the fingerprint is the
-    # last 64 characters. One sha256 of a string: 10,000 posts need 30,000 of these keys.
-    return _sha256(f"{fmt}\x1f{settings}\x1f{item_id}\x1f{url}\x1f{fingerprint}")
+def entry_key(fmt: str, settings: str, item_id: str, url: str, fingerprint: str,
+              image: str = "") -> str:
+    """Everything that affects a post's entry in a feed of format `fmt` (`image`: its
+    enclosure, which names a file's size the post's own bytes do not hold)."""
+    # Unambiguous without quoting: fmt and settings are fixed, the fingerprint is 64
+    # characters. One sha256 of a string: 10,000 posts need 30,000 of these keys.
+    return _sha256(f"{fmt}\x1f{settings}\x1f{item_id}\x1f{url}\x1f{fingerprint}\x1f{image}")
 
 
 def _sha256(text: str) -> str:

@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache as once
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feedpub.build import artifacts, fastpath, items
+from feedpub.build import artifacts, assets, fastpath, items
 from feedpub.build.items import Progress, Published
 from feedpub.build.report import BuildReport
 from feedpub.build.runner import Runner
@@ -95,17 +96,25 @@ def _run(config: Config, now: dt.datetime, inputs: fastpath.Inputs, started_ns: 
         known = known_posts(ledger)
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now,
                               sent_ids(ledger))
-        posts = items.publish(live, identity.ids, config.site.url)
-        jobs = items.jobs(posts, cache, config.root, artifacts.entry_specs(config))
+        files = assets.collect(config, live, inputs.assets, inputs.static)
+        images, no_image = assets.enclosures(config, live, files)
+        posts = items.publish(live, identity.ids, config.site.url, images)
+        jobs, known_refs = items.jobs(posts, cache, config.root, artifacts.entry_specs(config))
         made = runner.map(items.run_job, jobs)  # elsewhere meanwhile, or when stored below
         plan = list(artifacts.plan(posts, config, cache, env))  # every key: no HTML needed
-        failed = items.store(cache, made, len(posts) - len(jobs), len(posts), progress)
+        failed, new_refs = items.store(cache, made, len(posts) - len(jobs), len(posts),
+                                       progress)
         if failed:  # a file changed under the build: it waits for the next one
             posts = _without(posts, failed)
             plan = list(artifacts.plan(posts, config, cache, env))
+        copies, clashes = assets.clashes(files, (a.path for a in plan))
         writer = OutputWriter(config.paths.output, ledger.output_files(), layouts=cache)
         for artifact in plan:
             writer.write_lazy(artifact.path, artifact.key, artifact.produce)
+        for asset in copies:
+            writer.copy(asset.path, asset.key, Path(asset.source.path))
+        refs = items.located(posts, {**known_refs, **new_refs})
+        unpublished = assets.missing(config, refs, live, writer.manifest)
         cache.prune()
         removed = writer.remove_stale()
         cache.forget_layouts(removed)
@@ -117,7 +126,8 @@ def _run(config: Config, now: dt.datetime, inputs: fastpath.Inputs, started_ns: 
             feeds=sum(1 for p in writer.manifest if p.endswith((".xml", ".json"))),
             written=tuple(writer.written),
             removed=tuple(removed),
-            problems=(*loaded.problems, *identity.problems, *failed),
+            problems=(*loaded.problems, *identity.problems, *failed, *clashes, *no_image,
+                      *unpublished),
             next_publish=next_publish_time(loaded.posts, now),
             new_posts=tuple(p.post.title for p in posts if p.id in new_ids),
             notes=(*loaded.notes, *_id_notes(config, identity)),

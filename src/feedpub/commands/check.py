@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from feedpub.build import artifacts, assets, items
 from feedpub.build.pipeline import load_posts
 from feedpub.config import DEFAULT_URL, Config
 from feedpub.digest import archive
@@ -19,10 +20,14 @@ from feedpub.digest.email import DigestInfo, render_digest, sender
 from feedpub.errors import Problem, TemplateError, relative_name
 from feedpub.feeds import pages
 from feedpub.feeds.model import Item
+from feedpub.posts.files import asset_files, source_files
+from feedpub.posts.frontmatter import ChangedError, read_body_at
 from feedpub.posts.identity import assign_ids
 from feedpub.posts.model import Post, Tag
+from feedpub.posts.refs import local_refs
 from feedpub.posts.status import published
 from feedpub.render.post import render_post
+from feedpub.store.cache import BuildCache
 from feedpub.store.ledger import read_ledger
 from feedpub.store.published import known_posts
 from feedpub.templating import environment
@@ -40,6 +45,7 @@ def check(config: Config, now: dt.datetime) -> list[Problem]:
         live = published(loaded.posts, now)
         identity = assign_ids(live, {p.slug for p in loaded.posts}, known, config.site.url, now)
         problems.extend(identity.problems)
+    problems.extend(asset_problems(config, loaded.posts, now))
     problems.extend(template_problems(config) or render_problems(config))
     return config_warnings(config) + problems
 
@@ -75,6 +81,29 @@ def smtp_problems(config: Config, where: str) -> list[Problem]:
         found.append(Problem(where, 1, "[smtp] security", f"is \"none\": mail to {smtp.host} "
                              "goes unencrypted (use \"starttls\" or \"ssl\")", "warning"))
     return found
+
+
+def asset_problems(config: Config, posts: Sequence[Post], now: dt.datetime) -> list[Problem]:
+    """Files the published posts point at (images, `image:`, downloads) that would not be
+    published: a warning naming post, line and path; and files whose path a file the build
+    makes takes: an error naming both."""
+    live = published(posts, now)
+    found = assets.collect(config, live, source_files(config.paths.posts)[1],
+                           asset_files(config.paths.static))
+    images, problems = assets.enclosures(config, live, found)
+    ids = assign_ids(live, {p.slug for p in posts}, {}, config.site.url, now).ids
+    with BuildCache(None) as cache:  # in memory: only the paths are wanted, no file
+        plan = artifacts.plan(items.publish(live, ids, config.site.url, images), config,
+                              cache, lambda: environment(config.paths.templates, "site"))
+        problems += assets.clashes(found, [artifact.path for artifact in plan])[1]
+    refs = []
+    for post in live:
+        try:
+            body, first = read_body_at(config.root / post.source, post.fingerprint)
+        except ChangedError:
+            continue
+        refs += [(post.source, first + line - 1, ref) for line, ref in local_refs(body)]
+    return problems + assets.missing(config, refs, live, (a.path for a in found))
 
 
 def template_problems(config: Config) -> list[Problem]:

@@ -50,6 +50,8 @@ def rss_item(item: Item, info: FeedInfo) -> bytes:
     entry = _entry(item, info)
     if not item.rendered.summary_html and not info.full_content:
         entry.description(item.post.title)
+    if item.enclosure:  # a string length: an int crashes feedgen's rss_str
+        entry.enclosure(item.enclosure.url, str(item.enclosure.length), item.enclosure.type)
     from lxml import etree  # heavy
 
     text = str(etree.tostring(entry.rss_entry(), encoding="unicode", pretty_print=True))
@@ -64,8 +66,14 @@ def atom_entry(item: Item, info: FeedInfo) -> bytes:
     """One `<entry>`, serialised."""
     from lxml import etree  # heavy
 
-    return bytes(etree.tostring(_entry(item, info).atom_entry(), encoding="utf-8",
+    text = bytes(etree.tostring(_entry(item, info).atom_entry(), encoding="utf-8",
                                 pretty_print=True))
+    if item.enclosure:  # written here: feedgen drops an Atom link's rel, type and length
+        link = etree.Element("link", rel="enclosure", href=item.enclosure.url,
+                             type=item.enclosure.type, length=str(item.enclosure.length))
+        close = text.rindex(b"</entry>")
+        text = text[:close] + b"  " + etree.tostring(link) + b"\n" + text[close:]
+    return text
 
 
 def json_item(item: Item, info: FeedInfo) -> bytes:
@@ -78,7 +86,7 @@ def json_item(item: Item, info: FeedInfo) -> bytes:
     if rendered.summary_text:
         data["summary"] = rendered.summary_text
     if post.image:
-        data["image"] = urljoin(item.url, post.image)
+        data["image"] = data["banner_image"] = urljoin(item.url, post.image)
     data["date_published"] = post.date.isoformat()
     data["date_modified"] = item.updated.isoformat()
     if post.author:

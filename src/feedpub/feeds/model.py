@@ -13,6 +13,15 @@ _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the "updated" of a feed with 
 
 
 @dataclass(frozen=True)
+class Enclosure:
+    """A post's `image:` as feeds carry it: RSS <enclosure>, Atom rel=enclosure."""
+
+    url: str
+    length: int  # bytes; 0 when not known (an image elsewhere)
+    type: str
+
+
+@dataclass(frozen=True)
 class Item:
     """A published post, ready for any feed, page or email."""
 
@@ -20,6 +29,7 @@ class Item:
     id: str
     url: str
     rendered: Rendered
+    enclosure: Enclosure | None = None
 
     @property
     def updated(self) -> dt.datetime:

@@ -10,6 +10,7 @@ import contextlib
 import filecmp
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
@@ -85,6 +86,35 @@ class OutputWriter:
             self.layouts.store_layout(relpath, Layout(identity(new), spans))
         self.written.append(relpath)
         return True
+
+    def copy(self, relpath: str, key: str, source: Path) -> bool:
+        """Copy the file `source` to `relpath` atomically, unless the last build copied it
+        with the same `key` and it is still there, or the bytes are the same; True if
+        written. A source gone meanwhile is left out (the next build removes it)."""
+        known = self.previous.get(relpath)
+        path = self._claim(relpath)
+        if key and known and known[1] == key and path.is_file():
+            self.manifest[relpath] = known
+            return False
+        path = self.target(relpath)
+        temp = path.with_name(f".{path.name}.tmp")
+        try:
+            with _removed_on_error(temp):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, temp)  # the kernel copies: a video never goes
+                same = path.is_file() and filecmp.cmp(temp, path, shallow=False)
+                if same:
+                    temp.unlink()
+                else:
+                    os.replace(temp, path)
+        except StateError:
+            if not source.exists():
+                return False
+            raise
+        self.manifest[relpath] = ("", key)
+        if not same:
+            self.written.append(relpath)
+        return not same
 
     def _old_layout(self, relpath: str, st: os.stat_result | None) -> Layout | None:
         """The last version's layout, if it still describes the file on disk (`st`)."""

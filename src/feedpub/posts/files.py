@@ -29,12 +29,31 @@ class SourceFile:
 
 
 def post_files(posts_dir: Path) -> list[SourceFile]:
-    """Every `*.md` file under `posts_dir`, in a stable order (by path components). A
-    missing folder is an error: building it would publish an empty site."""
+    """Every `*.md` file under `posts_dir`, in a stable order (by path components)."""
+    return source_files(posts_dir)[0]
+
+
+def source_files(posts_dir: Path) -> tuple[list[SourceFile], list[SourceFile]]:
+    """The posts folder in one walk: its `*.md` files, and every other file that is not
+    hidden (images and files beside posts), each in a stable order. A missing folder is
+    an error: building it would publish an empty site."""
     if not posts_dir.is_dir():
         raise ConfigError([f"{posts_dir}: the posts folder does not exist (create it, or set "
                            "[paths] posts in feedpub.toml)"])
-    return [file for _, file in sorted(_walk(posts_dir, ".md"), key=_by_parts)]
+    posts, assets = [], []
+    for parts, file in sorted(_walk(posts_dir, ""), key=_by_parts):
+        if file.path.endswith(".md"):
+            posts.append(file)
+        elif not any(p.startswith(".") for p in parts):
+            assets.append(file)
+    return posts, assets
+
+
+def asset_files(folder: Path) -> list[SourceFile]:
+    """Every file under `folder` that is not hidden (a static folder's; none when it does
+    not exist)."""
+    return [file for parts, file in sorted(_walk(folder, ""), key=_by_parts)
+            if not any(p.startswith(".") for p in parts)]
 
 
 def template_files(folder: Path) -> list[SourceFile]:

@@ -1,6 +1,7 @@
 """The build cache, .feedpub/cache.sqlite: what makes a rebuild cost only what changed.
 
-- rendered HTML, keyed by everything that affects it;
+- rendered HTML, keyed by everything that affects it, with the files of the site the
+  post points at (for the build's warnings about files that are not published);
 - serialised feed entries, keyed by their post, id, URL and feed settings;
 - where each entry sits in the feed files last written (their Layout), so the next
   build can copy them from there.
@@ -10,6 +11,7 @@ one is dropped and rebuilt (CacheDamaged tells the build to start again without 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from array import array
 from collections.abc import Iterable
@@ -20,12 +22,14 @@ from feedpub.errors import StateError
 from feedpub.output.segments import Layout
 from feedpub.render.post import Rendered
 
+Refs = tuple[tuple[int, str], ...]  # (file line, what it points at) of a post's links
+Made = tuple[str, Rendered, dict[str, bytes], Refs]  # a render as a build stores it
 NAME = "cache.sqlite"
 GARBAGE_RATIO = 1.25  # sweep the cache when a quarter of it is no longer used
-VERSION = 4  # bump when the tables below change: an old cache is dropped, not migrated
+VERSION = 5  # bump when the tables below change: an old cache is dropped, not migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, summary_html TEXT,
-                                     summary_text TEXT);
+                                     summary_text TEXT, refs TEXT);
 CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, data BLOB);
 CREATE TABLE IF NOT EXISTS layouts (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
                                     inode INTEGER, keys BLOB, spans BLOB);
@@ -39,9 +43,11 @@ class CacheDamaged(Exception):
 class BuildCache:
     """Renders, feed entries and file layouts of earlier builds; use as a context manager."""
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / NAME
-        self.db = self._guarded(_connect, self.path)
+    def __init__(self, state_dir: Path | None) -> None:
+        """The cache in `state_dir`; None: an empty one in memory, for planning a build
+        without touching the state folder (feedpub check)."""
+        self.path = state_dir / NAME if state_dir else Path(":memory:")
+        self.db = self._guarded(_connect, state_dir and self.path)
         self.used: dict[str, set[str]] = {"rendered": set(), "entries": set()}
         self.pending: dict[str, bytes] = {}
         self.pending_layouts: dict[str, Layout] = {}
@@ -79,29 +85,32 @@ class BuildCache:
                                     f"WHERE key IN ({marks})", chunk)
         return rows
 
-    def known_renders(self, keys: Iterable[str]) -> set[str]:
-        """Which of `keys` have a cached render (without loading the HTML)."""
-        return {row[0] for row in self._select("rendered", "1", keys)}
+    def known_renders(self, keys: Iterable[str]) -> dict[str, Refs]:
+        """Which of `keys` have a cached render, each with what its post points at
+        (without loading the HTML)."""
+        return {row[0]: _refs(row[1]) for row in self._select("rendered", "refs", keys)}
 
     def renders(self, keys: Iterable[str]) -> dict[str, Rendered]:
         """The cached renders of `keys` (those found)."""
         columns = "html, summary_html, summary_text"
         return {row[0]: Rendered(*row[1:]) for row in self._select("rendered", columns, keys)}
 
-    def store_renders(self, made: Iterable[tuple[str, Rendered, dict[str, bytes]]]) -> None:
-        """Store renders (key, HTML, its feed entries by key) in one transaction."""
+    def store_renders(self, made: Iterable[Made]) -> None:
+        """Store renders (key, HTML, its feed entries by key, what it points at) in one
+        transaction."""
         made = list(made)
         self._guarded(self._store_renders, made)
-        self.used["rendered"].update(k for k, _, _ in made)
-        self.used["entries"].update(k for _, _, entries in made for k in entries)
+        self.used["rendered"].update(k for k, _, _, _ in made)
+        self.used["entries"].update(k for _, _, entries, _ in made for k in entries)
 
-    def _store_renders(self, made: list[tuple[str, Rendered, dict[str, bytes]]]) -> None:
+    def _store_renders(self, made: list[Made]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
-                                [(k, r.html, r.summary_html, r.summary_text)
-                                 for k, r, _ in made])
+            self.db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?, ?)",
+                                [(k, r.html, r.summary_html, r.summary_text,
+                                  json.dumps(refs) if refs else "")
+                                 for k, r, _, refs in made])
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
-                                [item for _, _, entries in made for item in entries.items()])
+                                [item for _, _, entries, _ in made for item in entries.items()])
 
     def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
         """Cached feed entries for `keys` (the ones found, stored or pending)."""
@@ -179,7 +188,15 @@ def _packed(layout: Layout) -> tuple[bytes, bytes]:
     return keys, numbers.tobytes()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _refs(stored: str | None) -> Refs:
+    return tuple((line, ref) for line, ref in json.loads(stored)) if stored else ()
+
+
+def _connect(path: Path | None) -> sqlite3.Connection:
+    if path is None:
+        db = sqlite3.connect(":memory:")
+        db.executescript(_SCHEMA)
+        return db
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30)
     # As the ledger: a commit appends to the WAL without waiting for the disk (a crash
