@@ -113,7 +113,9 @@ def serve(site: Site, *args: str) -> tuple[subprocess.Popen[str], int]:
     port = urlsplit(site.config().site.url).port
     assert port is not None
     proc = start(site, *(args or ("serve",)), "--port", str(port))
-    wait_until(lambda: call(port, "GET", "/feed.xml")[0] == 200, 20)
+    # `run` builds once it serves: the feeds are written first, the pages after them
+    wait_until(lambda: all(call(port, "GET", path)[0] == 200 for path in ("/feed.xml", "/")),
+               20)
     return proc, port
 
 
@@ -506,12 +508,11 @@ def test_no_subscribe_endpoint_without_a_mail_server(tmp_path: Path) -> None:
 
 def asgi(site: Site, method: str, path: str, body: bytes = b"") -> tuple[int, str]:
     """One request to the server's app, in this process (no socket)."""
-    from feedpub.web.endpoints import Newsletter
     from feedpub.web.postman import Postman
-    from feedpub.web.static import OutputApp
+    from feedpub.web.server import site_app
 
     config = load_config(cwd=site.root)
-    app = Newsletter(config, OutputApp(site.output), Postman(config))
+    app = site_app(config, Postman(config))
     scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
              "query_string": b"", "headers": [(b"content-type", FORM.encode())],
              "client": ("127.0.0.1", 1)}

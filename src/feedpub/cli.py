@@ -86,7 +86,7 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Progress | None]:
 def build(obj: Context) -> None:
     """Build the feeds and pages into output/ (exit 1 if some posts were skipped)."""
     from feedpub.build.fastpath import prepare  # all a build with nothing to do imports
-    from feedpub.store.digests import lost
+    from feedpub.store.digests import archive_wanted, lost
 
     config, moment = obj.config(), now()
     with prepare(config, moment) as work:
@@ -97,11 +97,12 @@ def build(obj: Context) -> None:
             with progress_bar(obj.verbosity >= 0, "Rendering posts") as progress:
                 report = run(config, moment, work, progress)
     say_built(obj, config, report)
-    if lost(config.paths.state, config.paths.output):  # the digests, after the build
+    if lost(config.paths.state, config.paths.output, archive_wanted(config)):  # after the build
         from feedpub.commands.digest import restore_lost
 
         restored = restore_lost(config, moment)
-        obj.say(f"restored {plural(len(restored), 'digest file')} output/ had lost")
+        if restored:
+            obj.say(f"restored {plural(len(restored), 'digest file')} output/ had lost")
     exit_for(report.problems)
 
 

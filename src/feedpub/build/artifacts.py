@@ -5,6 +5,7 @@ is waited for; a file whose key did not change is never made.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,11 +14,11 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from feedpub import __version__
-from feedpub.build.items import EntrySpec, Published, items
+from feedpub.build.items import EntrySpec, Published, enclosure_key, items
 from feedpub.build.keys import content_key, entry_key
 from feedpub.config import Config
-from feedpub.feeds import formats, pages
-from feedpub.feeds.model import FeedInfo, Item, feed_updated
+from feedpub.feeds import formats, pages, sitemap
+from feedpub.feeds.model import FeedInfo, Item, feed_updated, updated
 from feedpub.output.segments import Segment
 from feedpub.posts.model import Tag
 from feedpub.posts.status import limited, tags_of
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 Env = Callable[[], "jinja2.Environment"]
 TagPosts = dict[str, tuple[Tag, list[Published]]]
 ONE_BY_ONE = 16  # entries fetched from the cache one at a time before all are fetched
+TAGS_PAGE, SUBSCRIBE_PAGE = "tags/index.html", "subscribe/index.html"
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ class _Entries:
 
     def __init__(self, spec: EntrySpec, cache: BuildCache, published: Sequence[Published]):
         self.spec, self.cache = spec, cache
-        self.keys = {p.id: entry_key(spec.fmt, spec.settings, p.id, p.url, p.post.fingerprint)
+        self.keys = {p.id: entry_key(spec.fmt, spec.settings, p.id, p.url, p.post.fingerprint,
+                                     enclosure_key(p.enclosure))
                      for p in published}
         self.made: dict[str, bytes] = {}
         self.lookups = 0  # entries fetched one by one; past ONE_BY_ONE, all are fetched
@@ -157,15 +160,54 @@ def _pages(published: list[Published], tags: TagPosts, config: Config, cache: Bu
     listing = [(p.id, p.url, p.post.fingerprint) for p in published]
     yield Artifact("index.html", content_key("index", look, listing, list(tags)),
                    lambda: pages.index_page(env(), config, every.all(), every.tags(tags)))
-    for p in published:
+    for n, p in enumerate(published):
+        newer, older = _neighbour(published, n - 1), _neighbour(published, n + 1)
         yield Artifact(post_path(p.post.slug), content_key("post", look, p.id, p.url,
-                                                            p.post.fingerprint),
-                       partial(_post_page, env, config, cache, p))
+                                                            p.post.fingerprint, newer, older),
+                       partial(_post_page, env, config, cache, p, newer, older))
     if config.feeds.tags:
         for slug, (tag, members) in tags.items():
             members_key = [(p.id, p.url, p.post.fingerprint) for p in members]
             yield Artifact(tag_page_path(slug), content_key("tag", look, tag, members_key),
                            partial(_tag_page, env, config, every, tag, members))
+    yield from _site_files(published, tags, config, env, look)
+
+
+def _neighbour(published: list[Published], n: int) -> pages.Neighbour | None:
+    """The post at `n` as the page of the one beside it links to it (None: no post there)."""
+    if not 0 <= n < len(published):
+        return None
+    return pages.Neighbour(published[n].post.title, published[n].url)
+
+
+def _site_files(published: list[Published], tags: TagPosts, config: Config, env: Env,
+                look: str) -> Iterator[Artifact]:
+    """The pages about the site rather than its posts: every tag, how to subscribe; and
+    the files for crawlers, robots.txt and sitemap.xml."""
+    counts = {slug: (tag, len(members)) for slug, (tag, members) in tags.items()}
+    if tags:
+        yield Artifact(TAGS_PAGE, content_key("tags", look, counts),
+                       lambda: pages.tags_page(env(), config, counts))
+    yield Artifact(SUBSCRIBE_PAGE, content_key("subscribe", look, counts),
+                   lambda: pages.subscribe_page(env(), config, counts))
+    yield Artifact("robots.txt", content_key("robots", look),
+                   lambda: pages.robots(env(), config))
+    listed = _sitemap_entries(published, tags, config.site.url)
+    yield Artifact("sitemap.xml", content_key("sitemap", listed),
+                   lambda: sitemap.sitemap(listed))
+
+
+def _sitemap_entries(published: list[Published], tags: TagPosts,
+                     url: str) -> list[tuple[str, dt.datetime]]:
+    """Every page the build writes with when its posts last changed: the site's pages,
+    then each tag's, then the posts, newest first."""
+    newest = feed_updated(p.post for p in published)
+    listed = [(url, newest), (url + SUBSCRIBE_PAGE.removesuffix("index.html"), newest)]
+    if tags:
+        listed.append((url + TAGS_PAGE.removesuffix("index.html"), newest))
+    listed += [(tag_page_url(url, slug), feed_updated(p.post for p in members))
+               for slug, (_, members) in tags.items()]
+    return listed + [(p.url, updated(p.post)) for p in published]
 
 
 class _Every:
@@ -188,8 +230,9 @@ class _Every:
         return {slug: (tag, self.of(members)) for slug, (tag, members) in tags.items()}
 
 
-def _post_page(env: Env, config: Config, cache: BuildCache, published: Published) -> bytes:
-    return pages.post_page(env(), config, items([published], cache)[0])
+def _post_page(env: Env, config: Config, cache: BuildCache, published: Published,
+               newer: pages.Neighbour | None, older: pages.Neighbour | None) -> bytes:
+    return pages.post_page(env(), config, items([published], cache)[0], newer, older)
 
 
 def _tag_page(env: Env, config: Config, every: _Every, tag: Tag,

@@ -25,7 +25,7 @@ from feedpub.delivery.send import NothingToSend
 from feedpub.digest import schedule
 from feedpub.digest.plan import DigestRequest
 from feedpub.errors import ConfigError, FeedpubError, plural
-from feedpub.store.digests import lost
+from feedpub.store.digests import archive_wanted, lost
 from feedpub.store.locks import daemon_lock
 from feedpub.web.server import start_server
 
@@ -76,7 +76,8 @@ class Daemon:
     def watch(self) -> Watcher:
         paths = self.config.paths
         files = [self.config.file] if self.config.file else []
-        return Watcher([paths.posts, paths.templates], files, [paths.output, paths.state],
+        return Watcher([paths.posts, paths.static, paths.templates], files,
+                       [paths.output, paths.state],
                        self.submit_build)
 
     def submit_build(self) -> None:
@@ -88,7 +89,8 @@ class Daemon:
         try:
             report = build(self.config, utcnow())
             restored = restore_lost(self.config, utcnow()) if lost(
-                self.config.paths.state, self.config.paths.output) else ()
+                self.config.paths.state, self.config.paths.output,
+                archive_wanted(self.config)) else ()
         except FeedpubError as exc:  # a broken template: the last good output stays served
             log.error("build failed: %s (still serving the last good output)", exc)
             return

@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from feedpub.config import Config
 from feedpub.store.ledger import Ledger, read_ledger
 from feedpub.store.published import known_posts
 from feedpub.urls import DIGEST_FILES, DIGESTS, digest_path
@@ -125,14 +126,21 @@ def has_digests(ledger: Ledger) -> bool:
     return ledger.db.execute("SELECT 1 FROM digests LIMIT 1").fetchone() is not None
 
 
-def lost(state_dir: Path, output: Path) -> list[str]:
+def archive_wanted(config: Config) -> bool:
+    """Whether output/digests/ is wanted before the first digest: the site's pages link to
+    it ("Past digests") when the site sends email."""
+    return bool(config.site.pages and config.smtp.host)
+
+
+def lost(state_dir: Path, output: Path, archive: bool = False) -> list[str]:
     """The digest files (and archive) the ledger says exist that output/ does not hold,
-    relative to output/; read-only and cheap: a build checks it every time."""
+    relative to output/; read-only and cheap: a build checks it every time. `archive`:
+    the archive is wanted before the first digest too (the site's pages link to it)."""
     ledger = read_ledger(state_dir)
     if ledger is None:
         return []
     with ledger:
         ids = [row[0] for row in ledger.db.execute("SELECT id FROM digests ORDER BY id")]
     wanted = [digest_path(i, name) for i in ids for name in DIGEST_FILES]
-    wanted += [DIGESTS + "index.html", DIGESTS + "feed.xml"] if ids else []
+    wanted += [DIGESTS + "index.html", DIGESTS + "feed.xml"] if ids or archive else []
     return [path for path in wanted if not (output / path).is_file()]

@@ -1,7 +1,9 @@
 """The newsletter's three dynamic paths, under the path of the endpoints URL
 (delivery.links.endpoints); every other request goes to the static app.
 
-    subscribe/            GET: the form. POST: ask to subscribe (double opt-in)
+    subscribe/            GET: the site's subscribe page (output/subscribe/index.html, as
+                          built), or the form alone when the endpoints live elsewhere.
+                          POST: ask to subscribe (double opt-in)
     confirm/<token>       GET: a page with a button. POST (the button): confirm
     unsubscribe/<token>   GET: a page with a button. POST (the button, or a mail client's
                           RFC 8058 one-click): unsubscribe
@@ -37,6 +39,7 @@ from feedpub.delivery.links import CONFIRM, SUBSCRIBE, UNSUBSCRIBE, endpoints, s
 from feedpub.errors import FeedpubError
 from feedpub.store.ledger import Ledger, open_ledger
 from feedpub.store.secret import site_secret
+from feedpub.urls import site_path
 from feedpub.web import subscription
 from feedpub.web.answers import Answers, plain
 from feedpub.web.forms import BadRequest, form_fields, read_body
@@ -71,6 +74,10 @@ class Newsletter:
         self.config, self.static, self.postman, self.clock = config, static, postman, clock
         self.prefix = urlsplit(endpoints(config)).path.rstrip("/") + "/"
         self.sending = bool(config.smtp.host)
+        # GET subscribe/ is the built page when the endpoints live with the site: one
+        # page, the same from a static host and from `feedpub serve`
+        self.built = (config.paths.output / "subscribe" / "index.html"
+                      if self.prefix == site_path(config.site.url) else None)
         self.action = subscribe_url(config)  # the form's target
         self.answers = Answers(config)
         # one thread for the ledger: confirm and unsubscribe in turn, off the event loop
@@ -86,6 +93,8 @@ class Newsletter:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = self.route(scope["path"]) if scope["type"] == "http" else None
+        if handler == self.subscribe and scope["method"] in READING and self.built_page():
+            handler = None
         if handler is None:
             await self.static(scope, receive, send)
             return
@@ -95,6 +104,9 @@ class Newsletter:
             log.error("%s %s: %s", scope["method"], scope["path"], exc)
             response = plain("something went wrong on our side; try again later", 503)
         await response(scope, receive, send)
+
+    def built_page(self) -> bool:
+        return self.built is not None and self.built.is_file()
 
     def route(self, path: str) -> Handler | None:
         """The handler of `path`, None when it is not one of ours."""

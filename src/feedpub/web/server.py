@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from feedpub.config import Config
 from feedpub.errors import FeedpubError
+from feedpub.urls import site_path
 from feedpub.web.endpoints import Newsletter
 from feedpub.web.postman import Postman
 from feedpub.web.protocol import Limits, guarded_protocol
@@ -58,6 +59,12 @@ def connection_cap(max_files: int | None = None) -> int:
     return max(MIN_CONNECTIONS, min(MAX_CONNECTIONS, max_files - FD_RESERVE - BACKLOG))
 
 
+def site_app(site: Config, postman: Postman) -> Newsletter:
+    """What `serve` and `run` answer: the newsletter's endpoints in front of output/,
+    served under the path of [site] url (a local preview of a site under /blog/)."""
+    return Newsletter(site, OutputApp(site.paths.output, site_path(site.site.url)), postman)
+
+
 def start_server(site: Config, host: str, port: int, verbose: bool = False) -> Callable[[], None]:
     """Serve the site's output/ and its newsletter endpoints on host:port from a background
     thread; returns the function that stops it."""
@@ -66,7 +73,7 @@ def start_server(site: Config, host: str, port: int, verbose: bool = False) -> C
     sock = listen(host, port)
     limits = Limits(REQUEST_TIMEOUT, connection_cap(), Throttle(log))
     postman = Postman(site)
-    app = Newsletter(site, OutputApp(site.paths.output), postman)
+    app = site_app(site, postman)
     config = uvicorn.Config(app, http=guarded_protocol(limits), loop="asyncio",
                             timeout_keep_alive=KEEP_ALIVE, backlog=BACKLOG, log_config=None,
                             access_log=verbose, lifespan="off", timeout_graceful_shutdown=2,
@@ -75,8 +82,8 @@ def start_server(site: Config, host: str, port: int, verbose: bool = False) -> C
     thread = threading.Thread(target=_run, args=(server, sock), name="feedpub-http", daemon=True)
     postman.start()
     thread.start()
-    log.info("serving %s on http://%s:%d/", site.paths.output, _display(host),
-             sock.getsockname()[1])
+    log.info("serving %s on http://%s:%d%s", site.paths.output, _display(host),
+             sock.getsockname()[1], site_path(site.site.url))
     if site.smtp.host:
         log.info("answering the subscribe form at %ssubscribe/", app.prefix)
 

@@ -117,8 +117,9 @@ class Found:
 class OutputApp:
     """ASGI app serving the files under `root`; ETags hash the bytes, so they survive rebuilds."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base: str = "/") -> None:
         self.root = root.resolve()
+        self.base = base  # the URL path output/ is served under: the path of [site] url
         self.etags = _LRU()
         self.gzipped: OrderedDict[str, bytes] = OrderedDict()
         self.out_of_files = Throttle(log)
@@ -135,14 +136,20 @@ class OutputApp:
             return PlainTextResponse("method not allowed\n", 405, {"Allow": "GET, HEAD"})
         if _url_length(scope) > MAX_URL:
             return PlainTextResponse("URL too long\n", 414)
+        path = scope["path"]
+        if not path.startswith(self.base):  # a preview of a site that lives under /blog/
+            if path in ("/", self.base.rstrip("/")):
+                return RedirectResponse(self.base, 302)
+            return PlainTextResponse(f"not found (this site lives under {self.base})\n", 404)
+        path = "/" + path[len(self.base):]
         try:
-            parts = safe_parts(scope["path"])
+            parts = safe_parts(path)
         except BadPath:
             return PlainTextResponse("bad request\n", 400)
-        if scope["path"].endswith("/") or not parts:
+        if path.endswith("/") or not parts:
             parts = [*parts, "index.html"]
         elif _is_file(self.root.joinpath(*parts, "index.html")):
-            return directory_redirect(parts, scope.get("query_string", b""))
+            return directory_redirect(parts, scope.get("query_string", b""), self.base)
         return self.file(self.root.joinpath(*parts), Headers(scope=scope), scope["method"])
 
     def file(self, target: Path, headers: Headers, method: str) -> Response:
@@ -229,13 +236,13 @@ def ranged(found: Found, data: bytes, headers: Headers, out: dict[str, str],
     return Response(data[first:last + 1], 206, headers=out, media_type=kind)
 
 
-def directory_redirect(parts: list[str], query: bytes) -> Response:
+def directory_redirect(parts: list[str], query: bytes, base: str = "/") -> Response:
     """301 to the directory's URL with its slash: always one path on this site.
 
     Built from the segments, so `//tags/python` goes to `/tags/python/`, never to the
     protocol-relative `//tags/python/` that a browser reads as the host `tags`.
     """
-    location = "/" + "".join(quote(part, safe="") + "/" for part in parts)
+    location = base + "".join(quote(part, safe="") + "/" for part in parts)
     if query:
         location += "?" + query.decode("latin-1")
     return RedirectResponse(location, 301)
