@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint build digest serve bench bench-delivery clean
+.PHONY: run test test-long lint build digest serve bench bench-delivery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(STAMP)
 ## make test: lint and types, then the whole suite
 test: lint
 	$(BIN)/python -m pytest -q
+
+## make test-long: the incremental-equals-scratch property test, 150 longer sequences
+test-long: $(STAMP)
+	FEEDPUB_LONG=1 $(BIN)/python -m pytest -q -s tests/test_incremental_property.py
 
 ## make lint: ruff, mypy --strict, and the import contracts (layers, no cycles) in pyproject.toml
 lint: $(STAMP)
