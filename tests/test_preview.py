@@ -26,13 +26,8 @@ def blog(site: Site) -> Iterator[int]:
     site.write_config('[site]\ntitle = "Blog"\nurl = "https://example.org/blog/"\n')
     site.post("a.md", "title: A\ndate: 2024-01-01\ntags: [x]")
     site.cli("build", check=True)
-    port = free_port()
-    proc = start(site, "serve", "--port", str(port))
-    try:
-        wait_until(lambda: request(port, "/blog/")[0] == 200, 15)
+    with served(site) as port:
         yield port
-    finally:
-        stop(proc)
 
 
 def test_the_site_is_served_under_the_path_of_its_url(blog: int) -> None:
