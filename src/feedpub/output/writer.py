@@ -100,13 +100,13 @@ class OutputWriter:
         temp = path.with_name(f".{path.name}.tmp")
         try:
             with _removed_on_error(temp):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, temp)  # the kernel copies: a video never goes
-                same = path.is_file() and filecmp.cmp(temp, path, shallow=False)
-                if same:
-                    temp.unlink()
-                else:
-                    os.replace(temp, path)
+                # the same bytes (a file touched in the last seconds has no key): nothing
+                # written, not even a temp file, which would touch the folder
+                same = path.is_file() and filecmp.cmp(source, path, shallow=False)
+                if not same:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, temp)  # the kernel copies: a video never goes
+                    os.replace(temp, path)  # through Python
         except StateError:
             if not source.exists():
                 return False

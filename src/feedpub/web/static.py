@@ -46,6 +46,14 @@ BY_SUFFIX = {
     ".gif": "image/gif",
     ".webp": "image/webp",
     ".ico": "image/x-icon",
+    ".avif": "image/avif",
+    # files beside posts and in static/
+    ".pdf": "application/pdf",
+    ".csv": "text/csv" + UTF8,
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".mp3": "audio/mpeg",
+    ".woff2": "font/woff2",
 }
 COMPRESSIBLE = ("text/", "application/", "image/svg", "message/")
 GZIP_MIN = 512
