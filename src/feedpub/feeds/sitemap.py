@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from html import escape  # xml.sax.saxutils' escape imports urllib.request: ~25 ms a build
 from itertools import islice
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_URLS = 50_000  # the protocol's limit for one file
@@ -19,7 +19,7 @@ def sitemap(pages: Iterable[tuple[str, dt.datetime]]) -> bytes:
     to be found by their links)."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{NAMESPACE}">']
     for url, lastmod in islice(pages, MAX_URLS):
-        lines.append(f"<url><loc>{escape(_uri(url))}</loc>"
+        lines.append(f"<url><loc>{escape(_uri(url), quote=False)}</loc>"
                      f"<lastmod>{lastmod.isoformat(timespec='seconds')}</lastmod></url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
