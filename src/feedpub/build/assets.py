@@ -117,14 +117,13 @@ def enclosures(config: Config, posts: Sequence[Post],
     return images, problems
 
 
-def missing(config: Config, refs: Iterable[tuple[str, int, str]], posts: Sequence[Post],
+def missing(config: Config, refs: Iterable[tuple[str, int, str, str]],
             available: Iterable[str]) -> list[Problem]:
-    """A warning for each file a post points at on its site that output/ will not hold."""
+    """A warning for each file a post points at on its site that output/ will not hold;
+    `refs`: (post source, line, link as written, its URL, resolved against the post's)."""
     there = set(available)
-    urls = {p.source: post_url(config.site.url, p.slug) for p in posts}
     problems = []
-    for source, line, ref in refs:
-        url = urljoin(urls.get(source, config.site.url), ref)
+    for source, line, ref, url in refs:
         path = _local(url, config.site.url)
         if path is None:
             meant = _outside(ref, url, config.site.url, there)

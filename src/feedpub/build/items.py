@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 from feedpub.build.keys import entry_key, render_key
 from feedpub.build.runner import TooSlow, time_limit
@@ -60,7 +61,7 @@ class Job:
     enclosure: Enclosure | None = None
 
 
-Ref = tuple[str, int, str]  # post source, file line, what it points at
+Ref = tuple[str, int, str, str]  # post source, file line, the link as written, its URL
 
 
 def publish(live: Sequence[Post], ids: dict[str, str], site_url: str,
@@ -74,7 +75,7 @@ def publish(live: Sequence[Post], ids: dict[str, str], site_url: str,
 def jobs(published: Sequence[Published], cache: BuildCache, root: Path,
          specs: Sequence[EntrySpec]) -> tuple[list[Job], dict[str, Refs]]:
     """A job for every post whose render the cache does not have; and what the posts it
-    has point at (render key -> (line, link) pairs)."""
+    has point at (render key -> Refs)."""
     known = cache.known_renders(p.render_key for p in published)
     return [Job(p.post, str(root / p.post.source), p.id, p.url, p.render_key, tuple(specs),
                 p.enclosure) for p in published if p.render_key not in known], known
@@ -101,7 +102,7 @@ def run_job(job: Job) -> Made | Problem:
     except (RecursionError, MemoryError, ValueError) as exc:
         return Problem(post.source, 1, "", shorten(f"cannot be rendered ({type(exc).__name__}: "
                                                    f"{exc}); simplify its Markdown"))
-    refs = tuple((first + line - 1, ref) for line, ref in local_refs(body))
+    refs = tuple((first + line - 1, ref, urljoin(job.url, ref)) for line, ref in local_refs(body))
     return job.key, item.rendered, entries, refs
 
 
@@ -113,7 +114,7 @@ def enclosure_key(enclosure: Enclosure | None) -> str:
 def store(cache: BuildCache, results: Iterable[Made | Problem], done: int, total: int,
           progress: Progress | None) -> tuple[list[Problem], dict[str, Refs]]:
     """Store the jobs' results as they come, in batches; the problems of the failed ones,
-    and what the rendered posts point at (render key -> (line, link) pairs)."""
+    and what the rendered posts point at (render key -> Refs)."""
     batch: list[Made] = []
     problems: list[Problem] = []
     refs: dict[str, Refs] = {}
@@ -135,8 +136,8 @@ def store(cache: BuildCache, results: Iterable[Made | Problem], done: int, total
 
 def located(published: Sequence[Published], refs: Mapping[str, Refs]) -> list[Ref]:
     """What each post points at, with its source file, in the posts' order."""
-    return [(p.post.source, line, ref) for p in published
-            for line, ref in refs.get(p.render_key, ())]
+    return [(p.post.source, line, ref, url) for p in published
+            for line, ref, url in refs.get(p.render_key, ())]
 
 
 def items(published: Sequence[Published], cache: BuildCache) -> list[Item]:

@@ -114,7 +114,7 @@ def _run(config: Config, now: dt.datetime, inputs: fastpath.Inputs, started_ns: 
         for asset in copies:
             writer.copy(asset.path, asset.key, Path(asset.source.path))
         refs = items.located(posts, {**known_refs, **new_refs})
-        unpublished = assets.missing(config, refs, live, writer.manifest)
+        unpublished = assets.missing(config, refs, writer.manifest)
         cache.prune()
         removed = writer.remove_stale()
         cache.forget_layouts(removed)

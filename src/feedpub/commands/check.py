@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urljoin
 
 from feedpub.build import artifacts, assets, items
 from feedpub.build.pipeline import load_posts
@@ -102,8 +103,10 @@ def asset_problems(config: Config, posts: Sequence[Post], now: dt.datetime) -> l
             body, first = read_body_at(config.root / post.source, post.fingerprint)
         except ChangedError:
             continue
-        refs += [(post.source, first + line - 1, ref) for line, ref in local_refs(body)]
-    return problems + assets.missing(config, refs, live, (a.path for a in found))
+        url = post_url(config.site.url, post.slug)
+        refs += [(post.source, first + line - 1, ref, urljoin(url, ref))
+                 for line, ref in local_refs(body)]
+    return problems + assets.missing(config, refs, (a.path for a in found))
 
 
 def template_problems(config: Config) -> list[Problem]:

@@ -22,11 +22,11 @@ from feedpub.errors import StateError
 from feedpub.output.segments import Layout
 from feedpub.render.post import Rendered
 
-Refs = tuple[tuple[int, str], ...]  # (file line, what it points at) of a post's links
+Refs = tuple[tuple[int, str, str], ...]  # a post's links: (file line, as written, URL)
 Made = tuple[str, Rendered, dict[str, bytes], Refs]  # a render as a build stores it
 NAME = "cache.sqlite"
 GARBAGE_RATIO = 1.25  # sweep the cache when a quarter of it is no longer used
-VERSION = 5  # bump when the tables below change: an old cache is dropped, not migrated
+VERSION = 6  # bump when the tables below change: an old cache is dropped, not migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, summary_html TEXT,
                                      summary_text TEXT, refs TEXT);
@@ -189,7 +189,7 @@ def _packed(layout: Layout) -> tuple[bytes, bytes]:
 
 
 def _refs(stored: str | None) -> Refs:
-    return tuple((line, ref) for line, ref in json.loads(stored)) if stored else ()
+    return tuple((line, ref, url) for line, ref, url in json.loads(stored)) if stored else ()
 
 
 def _connect(path: Path | None) -> sqlite3.Connection:
