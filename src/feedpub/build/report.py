@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -29,9 +28,12 @@ class BuildReport:
         return tuple(p for p in self.problems if p.severity == "error")
 
     def to_json(self) -> str:
-        data = dataclasses.asdict(self)
-        del data["notes"]
-        data["next_publish"] = self.next_publish.isoformat() if self.next_publish else None
+        """What a no-change build replays (the notes are said once, never replayed)."""
+        data = {"published": self.published, "scheduled": self.scheduled,
+                "drafts": self.drafts, "feeds": self.feeds,
+                "problems": [(p.path, p.line, p.field, p.message, p.severity)
+                             for p in self.problems],  # rows: Problem(*row)
+                "next_publish": self.next_publish.isoformat() if self.next_publish else None}
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -41,8 +43,9 @@ class BuildReport:
         return cls(
             published=data["published"], scheduled=data["scheduled"], drafts=data["drafts"],
             feeds=data["feeds"], written=(), removed=(),
-            problems=tuple(Problem(**p) for p in data["problems"]),
+            problems=tuple(Problem(**p) if isinstance(p, dict) else Problem(*p)
+                           for p in data["problems"]),  # dicts: stored by an earlier feedpub
             next_publish=(dt.datetime.fromisoformat(data["next_publish"])
                           if data["next_publish"] else None),
-            new_posts=(), unchanged=True,
+            unchanged=True,
         )
