@@ -470,6 +470,27 @@ def test_an_image_that_is_not_there_is_a_warning_with_post_line_and_path(tmp_pat
     assert titles == ["Plain & simple", "A photo walk"]
 
 
+def test_a_build_shows_twenty_warnings_and_counts_the_rest(tmp_path: Path) -> None:
+    site = walk_site(tmp_path / "site")
+    gone = "".join(f"![Gone {n}](gone-{n:02}.png)\n\n" for n in range(25))
+    (site.posts / "plain.md").write_text(PLAIN + "\n" + gone, encoding="utf-8")
+
+    def shown(*args: str) -> list[str]:
+        result = site.cli(*args)
+        assert result.returncode == 0, result.stderr
+        return [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+
+    for args in (("build",), ("build",)):  # a real build, then the no-change replay
+        lines = shown(*args)
+        assert len(lines) == 21 and all("gone-" in line for line in lines[:20]), lines
+        assert "gone-00.png" in lines[0] and "gone-19.png" in lines[19]  # in the post's order
+        assert lines[20] == "warning: 5 more warnings not shown (feedpub check lists them all)"
+    for args in (("-v", "build"), ("check",)):
+        lines = shown(*args)
+        assert sorted(set(re.findall(r"gone-\d+", "\n".join(lines)))) == \
+            [f"gone-{n:02}" for n in range(25)], (args, lines)
+
+
 def test_an_image_field_that_is_not_there_is_a_warning_and_no_enclosure(tmp_path: Path) -> None:
     site = walk_site(tmp_path / "site")
     (site.posts / "photo-walk/index.md").write_text(
