@@ -14,7 +14,6 @@ from pathlib import Path
 
 from feedpub.config import Config
 from feedpub.store.ledger import Ledger, read_ledger
-from feedpub.store.published import known_posts
 from feedpub.urls import DIGEST_FILES, DIGESTS, digest_path
 
 NEXT, EXPLICIT = "next", "explicit"  # a digest's kind: since the last one, or a window
@@ -53,7 +52,8 @@ def _time(text: str | None) -> dt.datetime | None:
 def history(ledger: Ledger) -> History:
     """Every recorded digest, oldest first, and when regular digests began."""
     posts: dict[str, list[str]] = {}
-    current = {row.slug: row.id for row in known_posts(ledger).values()}
+    current = {slug: post_id for slug, post_id in ledger.db.execute(
+        "SELECT slug, id FROM posts ORDER BY first_published, id")}  # as published.known_posts
     known = set(current.values())
     for digest_id, post_id, slug in ledger.db.execute(
             "SELECT digest_id, post_id, slug FROM digest_posts ORDER BY digest_id, position"):
