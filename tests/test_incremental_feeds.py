@@ -144,8 +144,7 @@ from functools import partial
 from pathlib import Path
 from feedpub.build import runner
 from feedpub.build.artifacts import entry_specs
-from feedpub.build.fastpath import warm_up
-from feedpub.build.items import Job, run_job
+from feedpub.build.items import Job, run_job, warm_up
 from feedpub.build.pipeline import load_posts
 from feedpub.posts.read import parse_here
 from tests.conftest import Site

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feedpub import __version__
-from feedpub.errors import ExitStatus, FeedpubError, plural
+from feedpub.errors import WARNINGS_SHOWN, ExitStatus, FeedpubError, plural, shown
 
 if TYPE_CHECKING:
     from feedpub.build.report import BuildReport
@@ -29,7 +29,6 @@ Progress = Callable[[int, int], None]
 ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
                       errno.EMFILE, errno.ENFILE}
 BAR_FROM = 200  # fewer posts than this render too fast to need a progress bar
-BUILD_WARNINGS = 20  # a build shows this many warnings (-v: all); `feedpub check` lists all
 
 
 class Context:
@@ -54,19 +53,15 @@ def now() -> dt.datetime:
 
 
 def report_problems(problems: Sequence[Problem], notes: Sequence[str] = (),
-                    warnings: int | None = None) -> None:
-    """The problems in order on stderr: every error, and the first `warnings` warnings
-    (all if None); then the notes."""
-    lines, seen = [], 0
-    for problem in problems:
-        seen += problem.severity != "error"
-        if problem.severity == "error" or warnings is None or seen <= warnings:
-            lines.append(f"{problem.severity}: {problem}\n")
+                    warnings: int | None = None, hidden: int = 0) -> None:
+    """The problems in order on stderr: every error and the first `warnings` warnings (all
+    if None); then the notes, and how many warnings were not shown (`hidden` more)."""
+    kept, left_out = shown(problems, warnings)
+    lines = [f"{problem.severity}: {problem}\n" for problem in kept]
     lines += [f"warning: {note}\n" for note in notes]
-    hidden = seen - warnings if warnings is not None and seen > warnings else 0
-    if hidden:
-        lines.append(f"warning: {plural(hidden, 'more warning')} not shown (feedpub check "
-                     "lists them all)\n")
+    if left_out + hidden:
+        lines.append(f"warning: {plural(left_out + hidden, 'more warning')} not shown "
+                     "(feedpub check lists them all)\n")
     sys.stderr.write("".join(lines))
 
 
@@ -121,7 +116,7 @@ def build(obj: Context) -> None:
 def say_built(obj: Context, config: Config, report: BuildReport) -> None:
     """The build's problems, then one line saying what it did."""
     report_problems(report.problems, report.notes,
-                    None if obj.verbosity > 0 else BUILD_WARNINGS)
+                    None if obj.verbosity > 0 else WARNINGS_SHOWN, report.hidden)
     counts = (f"{plural(report.feeds, 'feed')} from {plural(report.published, 'published post')} "
               f"({report.scheduled} scheduled, {plural(report.drafts, 'draft')})")
     if report.unchanged:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -64,6 +65,21 @@ class Problem:
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
         return f"{self.path}:{self.line}:{field} {self.message}"
+
+
+WARNINGS_SHOWN = 20  # warnings a build says; the rest are counted (feedpub check lists all)
+
+
+def shown(problems: Sequence[Problem], warnings: int | None = WARNINGS_SHOWN,
+          ) -> tuple[list[Problem], int]:
+    """Every error and the first `warnings` warnings (all if None), in order; and how many
+    warnings were left out."""
+    kept, seen = [], 0
+    for problem in problems:
+        seen += problem.severity != "error"
+        if problem.severity == "error" or warnings is None or seen <= warnings:
+            kept.append(problem)
+    return kept, len(problems) - len(kept)
 
 
 MESSAGE_LIMIT = 240  # characters of a message quoting the input (one line, never a flood)

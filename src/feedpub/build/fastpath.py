@@ -1,4 +1,4 @@
-"""The start of a build: its lock, the no-change check, and a worker warming up.
+"""The start of a build: its lock and the no-change check.
 
 The same inputs as the last build means nothing to do. The inputs are the config,
 every post file and every template file, by path, size and mtime (plus feedpub's
@@ -19,10 +19,8 @@ from pathlib import Path
 from feedpub import __version__
 from feedpub.build.keys import content_key
 from feedpub.build.report import BuildReport
-from feedpub.build.runner import Runner
 from feedpub.config import Config
 from feedpub.posts.files import RACY_NS, SourceFile, asset_files, source_files, template_files
-from feedpub.render.markdown import load_markdown
 from feedpub.store.ledger import Ledger, open_ledger
 from feedpub.store.locks import BUILD, exclusive
 
@@ -39,39 +37,24 @@ class Inputs:
 @dataclass(frozen=True)
 class Work:
     """A build under way, holding the build lock: the last build's report when nothing
-    changed; else the inputs and the Runner (a worker warming up) to build them with."""
+    changed (None: build `inputs`)."""
 
     started_ns: int
     inputs: Inputs
     report: BuildReport | None
-    runner: Runner | None
 
 
 @contextmanager
 def prepare(config: Config, now: dt.datetime, force: bool = False) -> Iterator[Work]:
-    """Hold the build lock; say whether anything changed since the last build and, when
-    it did, start a worker importing what renders need (a cold build uses a pool)."""
+    """Hold the build lock; say whether anything changed since the last build."""
     started_ns = time.time_ns()
     with exclusive(config.paths.state, BUILD):
         inputs = signature(config)
-        report = None if force else unchanged(config, now, inputs)
-        if report is not None:
-            yield Work(started_ns, inputs, report, None)
-            return
-        with Runner(warm_up if _built_before(config) else None) as runner:
-            yield Work(started_ns, inputs, None, runner)
+        yield Work(started_ns, inputs, None if force else unchanged(config, now, inputs))
 
 
-def warm_up() -> None:
-    """Import what rendering a post needs (the warm worker does it before its job)."""
-    from feedgen.entry import FeedEntry  # noqa: F401  (heavy: imported ahead of use)
-    from lxml import etree  # noqa: F401
-
-    load_markdown()
-
-
-def _built_before(config: Config) -> bool:
-    """True unless this is a site's first build (then a pool renders: no warm worker)."""
+def built_before(config: Config) -> bool:
+    """True unless this is a site's first build."""
     ledger = open_ledger(config.paths.state, create=False)
     if ledger is None:
         return False

@@ -19,6 +19,7 @@ from feedpub.feeds.model import Enclosure, FeedInfo, Item
 from feedpub.posts.frontmatter import ChangedError, read_body_at
 from feedpub.posts.model import Post
 from feedpub.posts.refs import local_refs
+from feedpub.render.markdown import load_markdown
 from feedpub.render.post import render_post
 from feedpub.store.cache import BuildCache, Made, Refs
 from feedpub.urls import post_url
@@ -79,6 +80,14 @@ def jobs(published: Sequence[Published], cache: BuildCache, root: Path,
     known = cache.known_renders(p.render_key for p in published)
     return [Job(p.post, str(root / p.post.source), p.id, p.url, p.render_key, tuple(specs),
                 p.enclosure) for p in published if p.render_key not in known], known
+
+
+def warm_up() -> None:
+    """Import what run_job needs (a warm worker does it before its first job)."""
+    from feedgen.entry import FeedEntry  # noqa: F401  (heavy: imported ahead of use)
+    from lxml import etree  # noqa: F401
+
+    load_markdown()
 
 
 def run_job(job: Job) -> Made | Problem:

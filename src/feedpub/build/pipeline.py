@@ -44,13 +44,15 @@ def build(config: Config, now: dt.datetime, progress: Progress | None = None,
 
 def run(config: Config, now: dt.datetime, work: fastpath.Work,
         progress: Progress | None = None) -> BuildReport:
-    """Build output/ as of `now`, for the `work` fastpath.prepare() found to do."""
-    assert work.runner is not None  # there is something to do
-    with _gc_paused():
+    """Build output/ as of `now`, for the `work` fastpath.prepare() found to do. A worker
+    starts importing what renders need meanwhile (a site's first build renders in a pool)."""
+    assert work.report is None  # there is something to do
+    warm_up = items.warm_up if fastpath.built_before(config) else None
+    with _gc_paused(), Runner(warm_up) as runner:
         try:
-            return _run(config, now, work.inputs, work.started_ns, work.runner, progress)
+            return _run(config, now, work.inputs, work.started_ns, runner, progress)
         except CacheDamaged as exc:  # deleted: this build makes it again
-            report = _run(config, now, work.inputs, work.started_ns, work.runner, progress)
+            report = _run(config, now, work.inputs, work.started_ns, runner, progress)
             return replace(report, notes=(*report.notes, str(exc)))
 
 

@@ -1,9 +1,9 @@
 """Where a build's heavy work runs: here, or in forked processes that die with this one.
 
 The only module that forks. A build that renders a post or two spends more time
-importing Markdown and feedgen than rendering: the warm worker, forked as the build
-starts, imports them on the other core while this process loads the posts, then takes
-the few jobs. Many jobs (a cold build) go to one process per core; many files to
+importing Markdown and feedgen than rendering: the warm worker, forked once the build
+knows it has work, imports them on the other core while this process loads the posts,
+then takes the few jobs. Many jobs (a cold build) go to one process per core; many files to
 parse are split in two, half parsed by a forked helper. Any failure of a worker means
 the work is done here, as without it. Workers never outlive this process: they are
 killed when it dies (PR_SET_PDEATHSIG, Linux) and when they read the end of their pipe.

@@ -24,7 +24,7 @@ from feedpub.daemon.watch import Watcher
 from feedpub.delivery.send import NothingToSend
 from feedpub.digest import schedule
 from feedpub.digest.plan import DigestRequest
-from feedpub.errors import ConfigError, FeedpubError, plural
+from feedpub.errors import ConfigError, FeedpubError, plural, shown
 from feedpub.store.digests import archive_wanted, lost
 from feedpub.store.locks import daemon_lock
 from feedpub.web.server import start_server
@@ -208,11 +208,15 @@ def _stamp(path: Path | None) -> tuple[int, int] | None:
 
 def log_report(report: BuildReport, always: bool = False) -> None:
     """One line per thing a build did (the summary only when it wrote something, or `always`)."""
-    for problem in report.problems:
+    problems, hidden = shown(report.problems)
+    for problem in problems:
         level = logging.ERROR if problem.severity == "error" else logging.WARNING
         log.log(level, "%s", problem)
     for note in report.notes:
         log.warning("%s", note)
+    if hidden + report.hidden:
+        log.warning("%d more warnings not shown (feedpub check lists them all)",
+                    hidden + report.hidden)
     for title in report.new_posts:
         log.info('published "%s"', title)
     level = logging.INFO if report.written or report.removed or always else logging.DEBUG
